@@ -1,0 +1,229 @@
+package event
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// AppendJSON appends e to dst as one JSON object, with dotted keys rebuilt
+// into nested objects and keys in a stable order (@timestamp first).
+// Internal fields are left out unless internal is true. It does not append a
+// newline.
+func AppendJSON(dst []byte, e *Event, internal bool) []byte {
+	var idxBuf [32]int
+	idx := idxBuf[:0]
+	for i := range e.fields {
+		if !internal && IsInternal(e.fields[i].Key) {
+			continue
+		}
+		idx = append(idx, i)
+	}
+	sortFieldIdx(e.fields, idx)
+
+	dst = append(dst, '{')
+	first := true
+	if !e.Time.IsZero() {
+		dst = append(dst, `"@timestamp":"`...)
+		dst = e.Time.UTC().AppendFormat(dst, time.RFC3339Nano)
+		dst = append(dst, '"')
+		first = false
+	}
+	// open holds the path of objects currently open, as a prefix ending in '.'.
+	open := ""
+	depth := 0
+	lastLeaf := ""
+	for _, i := range idx {
+		f := &e.fields[i]
+		key := f.Key
+		if key == TimestampField && !e.Time.IsZero() {
+			continue
+		}
+		// Close objects that are not a prefix of key.
+		for depth > 0 && !strings.HasPrefix(key, open) {
+			dst = append(dst, '}')
+			depth--
+			open = open[:strings.LastIndexByte(open[:len(open)-1], '.')+1]
+		}
+		rest := key[len(open):]
+		// Open objects for the remaining segments, unless a leaf of the same
+		// name was just written (then the rest stays one dotted key).
+		for {
+			dot := strings.IndexByte(rest, '.')
+			if dot <= 0 || dot == len(rest)-1 {
+				break
+			}
+			seg := rest[:dot]
+			if lastLeaf == open+seg {
+				break
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = true
+			dst = AppendJSONString(dst, seg)
+			dst = append(dst, ':', '{')
+			open += seg + "."
+			depth++
+			rest = rest[dot+1:]
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = AppendJSONString(dst, rest)
+		dst = append(dst, ':')
+		dst = AppendValueJSON(dst, f.Value)
+		lastLeaf = key
+	}
+	for ; depth > 0; depth-- {
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
+}
+
+// keyLess orders keys so that every key with prefix "a." follows "a"
+// directly: '.' sorts before every other byte.
+func keyLess(a, b string) bool {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		if ca == cb {
+			continue
+		}
+		if ca == '.' {
+			return true
+		}
+		if cb == '.' {
+			return false
+		}
+		return ca < cb
+	}
+	return len(a) < len(b)
+}
+
+func sortFieldIdx(fields []Field, idx []int) {
+	if len(idx) > 24 {
+		sort.Slice(idx, func(i, j int) bool { return keyLess(fields[idx[i]].Key, fields[idx[j]].Key) })
+		return
+	}
+	for i := 1; i < len(idx); i++ {
+		for j := i; j > 0 && keyLess(fields[idx[j]].Key, fields[idx[j-1]].Key); j-- {
+			idx[j], idx[j-1] = idx[j-1], idx[j]
+		}
+	}
+}
+
+// AppendValueJSON appends v as JSON.
+func AppendValueJSON(dst []byte, v Value) []byte {
+	if v.v == nil {
+		return AppendJSONString(dst, v.s)
+	}
+	return appendAnyJSON(dst, v.v)
+}
+
+func appendAnyJSON(dst []byte, x any) []byte {
+	switch t := x.(type) {
+	case nil, null:
+		return append(dst, "null"...)
+	case string:
+		return AppendJSONString(dst, t)
+	case int64:
+		return strconv.AppendInt(dst, t, 10)
+	case int:
+		return strconv.AppendInt(dst, int64(t), 10)
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return append(dst, "null"...)
+		}
+		return strconv.AppendFloat(dst, t, 'g', -1, 64)
+	case bool:
+		return strconv.AppendBool(dst, t)
+	case time.Time:
+		dst = append(dst, '"')
+		dst = t.UTC().AppendFormat(dst, time.RFC3339Nano)
+		return append(dst, '"')
+	case []any:
+		dst = append(dst, '[')
+		for i, e := range t {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendAnyJSON(dst, e)
+		}
+		return append(dst, ']')
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendJSONString(dst, k)
+			dst = append(dst, ':')
+			dst = appendAnyJSON(dst, t[k])
+		}
+		return append(dst, '}')
+	case Value:
+		return AppendValueJSON(dst, t)
+	default:
+		b, err := json.Marshal(t)
+		if err != nil {
+			return AppendJSONString(dst, err.Error())
+		}
+		return append(dst, b...)
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendJSONString appends s as a JSON string. Invalid UTF-8 is replaced by
+// U+FFFD so the output is always valid JSON.
+func AppendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
