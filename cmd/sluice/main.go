@@ -1,0 +1,77 @@
+// Command sluice is the one binary of Sluice: a log pipeline and log store
+// for Kubernetes. See `sluice help`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "server":
+		return runRole(ctx, "server", rest, stderr)
+	case "worker":
+		return runRole(ctx, "worker", rest, stderr)
+	case "validate":
+		return runValidate(rest, stdout, stderr)
+	case "gen":
+		return runGen(ctx, rest, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "sluice", version)
+		return 0
+	case "help", "--help", "-h":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "sluice: unknown command %q\n\n", cmd)
+		usage(stderr)
+		return 2
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Sluice: a log pipeline and log store for Kubernetes, in one binary.
+
+Usage:
+  sluice server   [flags]    run everything in one process (works with no config)
+  sluice worker   --config F run a config: sources → routes → pipelines → destinations
+  sluice validate --config F check a config; prints every error with file:line
+  sluice gen      --to URL   send realistic log load (see sluice gen --help)
+  sluice version             print the version
+  sluice help                this text
+
+Flags of server and worker (each also read from the environment variable shown):
+  --config FILE        config file (SLUICE_CONFIG); server runs a default config without one
+  --data DIR           data directory (SLUICE_DATA; default ./sluice-data)
+  --api-address ADDR   HTTP API and metrics listener (SLUICE_API_ADDRESS; default :9000)
+  --log-format F       json or text (SLUICE_LOG_FORMAT; default text)
+  --log-level L        debug, info, warn or error (SLUICE_LOG_LEVEL; default info)
+  --watch-config D     how often to check the config file for changes, 0 = never
+                       (SLUICE_WATCH_CONFIG; default 2s)
+
+The config is reloaded on SIGHUP and when the file changes; a config with
+errors is rejected and the running one stays. SIGTERM stops the sources,
+drains the queues (shutdown.drain_timeout) and exits.
+
+Ports (defaults): 9000 API and /metrics, 5140 syslog TCP+UDP, 10080 HTTP ingest.
+`)
+}

@@ -1,0 +1,146 @@
+// Package app runs a Sluice process: the API listener, the topology with its
+// config, and config reloads on SIGHUP or when the file changes. The roles
+// (server, worker) are this with different defaults.
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/api"
+	"github.com/sluicehq/sluice/internal/component"
+	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/metrics"
+	"github.com/sluicehq/sluice/internal/topology"
+)
+
+// Options configures a process.
+type Options struct {
+	// ConfigPath is the config file; when empty, DefaultConfig is used.
+	ConfigPath    string
+	DefaultConfig []byte
+	DataDir       string
+	APIAddress    string
+	Registry      *component.Registry
+	Logger        *slog.Logger
+	Version       string
+	// Reload receives a value for each SIGHUP.
+	Reload <-chan struct{}
+	// WatchInterval is how often the config file is checked for changes
+	// (0 turns watching off).
+	WatchInterval time.Duration
+}
+
+// Run starts everything and blocks until ctx is done, then shuts down
+// gracefully: sources stop, queues drain for up to the config's
+// shutdown.drain_timeout.
+func Run(ctx context.Context, opts Options) error {
+	log := opts.Logger
+	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	m := metrics.New()
+	reserved := []component.Address{{Network: "tcp", Address: opts.APIAddress}}
+	load := func() (*config.Config, []byte, error) {
+		data, name := opts.DefaultConfig, "default config"
+		if opts.ConfigPath != "" {
+			var err error
+			data, err = os.ReadFile(opts.ConfigPath)
+			if err != nil {
+				return nil, nil, fmt.Errorf("read config: %w", err)
+			}
+			name = opts.ConfigPath
+		}
+		cfg, err := config.Parse(data, name, opts.Registry, config.Options{Reserved: reserved})
+		return cfg, data, err
+	}
+	cfg, data, err := load()
+	if err != nil {
+		return err
+	}
+	rt := topology.New(topology.Options{Registry: opts.Registry, Metrics: m, Logger: log, DataDir: opts.DataDir})
+	apiSrv, err := api.Start(api.Options{Address: opts.APIAddress, Metrics: m, Logger: log, Ready: rt.Running, Version: opts.Version})
+	if err != nil {
+		return fmt.Errorf("start api listener on %s: %w", opts.APIAddress, err)
+	}
+	if err := rt.Apply(ctx, cfg); err != nil {
+		apiSrv.Stop(context.Background())
+		return fmt.Errorf("start config: %w", err)
+	}
+	log.Info("sluice running", "config", cfg.File, "api", apiSrv.Addr().String(), "data", opts.DataDir,
+		"sources", len(cfg.Sources), "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))
+
+	lastHash := sha256.Sum256(data)
+	reload := func(why string) {
+		cfg, data, err := load()
+		if err != nil {
+			m.Reload("failure")
+			log.Error("config reload rejected; the running config stays in place", "trigger", why, "errors", err.Error())
+			return
+		}
+		h := sha256.Sum256(data)
+		if why == "file change" && bytes.Equal(h[:], lastHash[:]) {
+			return
+		}
+		if err := rt.Apply(ctx, cfg); err != nil {
+			m.Reload("failure")
+			log.Error("config reload failed; the running config stays in place", "trigger", why, "error", err)
+			return
+		}
+		lastHash = h
+		m.Reload("success")
+		log.Info("config reloaded", "trigger", why, "sources", len(cfg.Sources), "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))
+	}
+
+	var tick <-chan time.Time
+	if opts.ConfigPath != "" && opts.WatchInterval > 0 {
+		t := time.NewTicker(opts.WatchInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	var lastStat os.FileInfo
+	if opts.ConfigPath != "" {
+		lastStat, _ = os.Stat(opts.ConfigPath)
+	}
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-opts.Reload:
+			reload("SIGHUP")
+		case <-tick:
+			st, err := os.Stat(opts.ConfigPath)
+			if err != nil {
+				continue
+			}
+			if lastStat == nil || !st.ModTime().Equal(lastStat.ModTime()) || st.Size() != lastStat.Size() {
+				lastStat = st
+				reload("file change")
+			}
+		}
+	}
+
+	drain := rt.Config().Shutdown.DrainTimeout.D()
+	log.Info("shutting down: sources stop, queues drain", "drain_timeout", drain)
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	rt.Stop(sctx)
+	apiSrv.Stop(sctx)
+	log.Info("stopped")
+	return nil
+}
+
+// ValidateFile loads the config at path and returns its errors.
+func ValidateFile(path string, reg *component.Registry, apiAddress string) (*config.Config, error) {
+	var reserved []component.Address
+	if apiAddress != "" {
+		reserved = []component.Address{{Network: "tcp", Address: apiAddress}}
+	}
+	return config.Load(path, reg, config.Options{Reserved: reserved})
+}
