@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,7 +59,10 @@ func AppendJSON(dst []byte, e *Event, internal bool) []byte {
 				break
 			}
 			seg := rest[:dot]
-			if lastLeaf == open+seg {
+			// open is a prefix of key here, so key[:n] is open+seg and
+			// key[:n+1] is open+seg+"." without building either.
+			n := len(open) + dot
+			if lastLeaf == key[:n] {
 				break
 			}
 			if !first {
@@ -67,7 +71,7 @@ func AppendJSON(dst []byte, e *Event, internal bool) []byte {
 			first = true
 			dst = AppendJSONString(dst, seg)
 			dst = append(dst, ':', '{')
-			open += seg + "."
+			open = key[:n+1]
 			depth++
 			rest = rest[dot+1:]
 		}
@@ -108,7 +112,15 @@ func keyLess(a, b string) bool {
 
 func sortFieldIdx(fields []Field, idx []int) {
 	if len(idx) > 24 {
-		sort.Slice(idx, func(i, j int) bool { return keyLess(fields[idx[i]].Key, fields[idx[j]].Key) })
+		slices.SortFunc(idx, func(a, b int) int {
+			switch ka, kb := fields[a].Key, fields[b].Key; {
+			case ka == kb:
+				return 0
+			case keyLess(ka, kb):
+				return -1
+			}
+			return 1
+		})
 		return
 	}
 	for i := 1; i < len(idx); i++ {
@@ -191,6 +203,15 @@ func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip eight plain ASCII bytes at a time: most of a log line needs
+		// no escaping.
+		for i+8 <= len(s) && !needsEscape8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -226,4 +247,18 @@ func AppendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+const (
+	lsb8 = 0x0101010101010101
+	msb8 = 0x8080808080808080
+)
+
+// needsEscape8 reports whether any of the eight bytes in w is a control
+// character, '"', '\\' or not ASCII (it may report true for a word that
+// turns out clean, never false for one that is not).
+func needsEscape8(w uint64) bool {
+	q := w ^ ('"' * lsb8)
+	b := w ^ ('\\' * lsb8)
+	return (w|((w-0x20*lsb8)&^w)|((q-lsb8)&^q)|((b-lsb8)&^b))&msb8 != 0
 }
