@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// scenario is one end-to-end measurement: a worker config and the load that
+// `sluice gen` sends to it. Every config names its destination "out", whose
+// delivered-events counter the harness watches.
+type scenario struct {
+	name string
+	doc  string
+	// config returns the worker's YAML for a source listening on port.
+	config func(port int) string
+	// load returns the `sluice gen` flags (without --duration and --report)
+	// that send to port; nil for a scenario without load.
+	load func(port int) []string
+}
+
+const routeAndBlackhole = `routes:
+  - {name: all, destination: out}
+destinations:
+  out: {type: blackhole}
+`
+
+// httpIngestPath is where the http source takes NDJSON.
+const httpIngestPath = "/"
+
+var scenarios = []scenario{
+	{
+		name: "syslog_tcp_blackhole",
+		doc:  "RFC 5424 syslog over 4 TCP connections into the syslog source, routed to a blackhole",
+		config: func(port int) string {
+			return sources(`{type: syslog, address: "127.0.0.1:`+strconv.Itoa(port)+`", protocols: [tcp]}`) + routeAndBlackhole
+		},
+		load: func(port int) []string {
+			return []string{"--format", "syslog", "--to", tcpURL(port), "--connections", "4"}
+		},
+	},
+	{
+		name: "tcp_raw_blackhole",
+		doc:  "150-byte text lines over 4 TCP connections into the tcp source, routed to a blackhole",
+		config: func(port int) string {
+			return sources(`{type: tcp, address: "127.0.0.1:`+strconv.Itoa(port)+`", format: raw}`) + routeAndBlackhole
+		},
+		load: func(port int) []string {
+			return []string{"--format", "raw", "--size", "150", "--to", tcpURL(port), "--connections", "4"}
+		},
+	},
+	{
+		name: "http_ndjson_file",
+		doc:  "ECS JSON over HTTP (4 clients, 1000 lines per request) into the http source, written to an NDJSON file",
+		config: func(port int) string {
+			return sources(`{type: http, address: "127.0.0.1:`+strconv.Itoa(port)+`"}`) + `routes:
+  - {name: all, destination: out}
+destinations:
+  out: {type: file, path: out.ndjson, format: json}
+`
+		},
+		load: func(port int) []string {
+			return []string{"--format", "json", "--to", fmt.Sprintf("http://127.0.0.1:%d%s", port, httpIngestPath),
+				"--connections", "4", "--batch", "1000"}
+		},
+	},
+	{
+		name: "idle",
+		doc:  "a tcp source and a blackhole with no load: startup memory and idle CPU",
+		config: func(port int) string {
+			return sources(`{type: tcp, address: "127.0.0.1:`+strconv.Itoa(port)+`", format: raw}`) + routeAndBlackhole
+		},
+	},
+}
+
+func sources(in string) string { return "sources:\n  in: " + in + "\n" }
+
+func tcpURL(port int) string { return "tcp://127.0.0.1:" + strconv.Itoa(port) }
+
+func findScenario(name string) (scenario, bool) {
+	for _, s := range scenarios {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return scenario{}, false
+}

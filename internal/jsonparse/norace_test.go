@@ -1,0 +1,5 @@
+//go:build !race
+
+package jsonparse
+
+const raceEnabled = false
