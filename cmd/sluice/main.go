@@ -73,5 +73,7 @@ errors is rejected and the running one stays. SIGTERM stops the sources,
 drains the queues (shutdown.drain_timeout) and exits.
 
 Ports (defaults): 9000 API and /metrics, 5140 syslog TCP+UDP, 10080 HTTP ingest.
+The server's default config takes SLUICE_SYSLOG_ADDRESS and SLUICE_HTTP_ADDRESS
+to move those two.
 `)
 }

@@ -16,13 +16,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/gen"
 )
 
 var binary string
@@ -248,17 +249,15 @@ func waitLines(t *testing.T, glob string, n int, timeout time.Duration) []map[st
 	}
 }
 
-var idRe = regexp.MustCompile(`id=([A-Za-z0-9_.-]+-\d+)`)
-
 // idOf finds the generator's unique id in an event: the "id" field, or
-// "id=RUN-SEQ" in the message.
+// the id inside the message (gen.ExtractID).
 func idOf(ev map[string]any) string {
 	if id, ok := ev["id"].(string); ok {
 		return id
 	}
 	if m, ok := ev["message"].(string); ok {
-		if s := idRe.FindStringSubmatch(m); s != nil {
-			return s[1]
+		if id, ok := gen.ExtractID([]byte(m)); ok {
+			return id
 		}
 	}
 	return ""
@@ -276,7 +275,7 @@ type genReport struct {
 }
 
 // gen runs `sluice gen` with args and returns its report.
-func gen(t *testing.T, ctx context.Context, args ...string) genReport {
+func runGen(t *testing.T, ctx context.Context, args ...string) genReport {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, binary, append([]string{"gen", "--report", "json"}, args...)...)
 	var out, errb bytes.Buffer

@@ -205,7 +205,7 @@ func (s *Source) run(ctx context.Context) {
 				if ctx.Err() != nil {
 					return
 				}
-				s.env.Logger.Warn("datagen: batch not consumed", "source", s.env.Name, "error", err)
+				s.env.Logger.Warn("datagen: batch not consumed", "error", err)
 			}
 		}
 	}

@@ -48,7 +48,7 @@ func (s *source) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 		default:
 			s.metrics.Error("read", 1)
 		}
-		s.log.Debug("http source refused a request", "source", s.name, "remote", r.RemoteAddr, "status", status, "error", err)
+		s.log.Debug("http source refused a request", "remote", r.RemoteAddr, "status", status, "error", err)
 		writeError(w, status, err.Error())
 		return
 	}

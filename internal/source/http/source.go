@@ -122,10 +122,10 @@ func (s *source) Start(context.Context) error {
 			err = srv.Serve(l)
 		}
 		if err != nil && !errors.Is(err, nethttp.ErrServerClosed) {
-			s.log.Error("http source stopped serving", "source", s.name, "address", s.cfg.Address, "error", err)
+			s.log.Error("http source stopped serving", "address", s.cfg.Address, "error", err)
 		}
 	}()
-	s.log.Info("http source listening", "source", s.name, "address", s.addr.String(), "tls", s.tls != nil)
+	s.log.Info("http source listening", "address", s.addr.String(), "tls", s.tls != nil)
 	return nil
 }
 
