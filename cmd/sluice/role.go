@@ -152,6 +152,9 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err.Error())
 		return 1
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stdout, "%s: warning: %s\n", *path, w)
+	}
 	fmt.Fprintf(stdout, "%s: OK (%d sources, %d routes, %d pipelines, %d destinations)\n",
 		*path, len(cfg.Sources), len(cfg.Routes), len(cfg.Pipelines), len(cfg.Destinations))
 	return 0

@@ -72,6 +72,9 @@ func Run(ctx context.Context, opts Options) error {
 		apiSrv.Stop(context.Background())
 		return fmt.Errorf("start config: %w", err)
 	}
+	for _, w := range cfg.Warnings {
+		log.Warn("config: " + w)
+	}
 	log.Info("sluice running", "config", cfg.File, "api", apiSrv.Addr().String(), "data", opts.DataDir,
 		"sources", len(cfg.Sources), "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))
 
@@ -94,6 +97,9 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		lastHash = h
 		m.Reload("success")
+		for _, w := range cfg.Warnings {
+			log.Warn("config: " + w)
+		}
 		log.Info("config reloaded", "trigger", why, "sources", len(cfg.Sources), "routes", len(cfg.Routes), "destinations", len(cfg.Destinations))
 	}
 

@@ -30,6 +30,8 @@ type Config struct {
 	Pipelines    map[string]*Pipeline
 	Destinations []*Destination
 	Shutdown     Shutdown
+	// Warnings are legal but suspicious settings, for the operator's log.
+	Warnings []string
 }
 
 // Source is one configured source.

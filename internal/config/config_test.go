@@ -176,3 +176,29 @@ func TestParseUnits(t *testing.T) {
 		t.Error("ParseDuration(soon): want error")
 	}
 }
+
+func TestCatchAllWarning(t *testing.T) {
+	cfg, err := Parse([]byte("sources: {s: {type: syslog, address: x}}\nroutes: [{filter: 'a == 1', destination: o}]\ndestinations: {o: {type: stdout}}\n"), "t", testRegistry(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "no_route") {
+		t.Fatalf("warnings: %v", cfg.Warnings)
+	}
+}
+
+// FuzzParse feeds arbitrary documents to the loader: it must return a config
+// or errors, never panic.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.yaml")
+	for _, p := range files {
+		data, _ := os.ReadFile(p)
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse(data, "fuzz.yaml", testRegistry(), Options{LookupEnv: env(nil)})
+		if err == nil && cfg == nil {
+			t.Fatal("nil config without error")
+		}
+	})
+}

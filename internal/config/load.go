@@ -344,6 +344,13 @@ func (l *loader) routes(n *yaml.Node, cfg *Config) {
 	if len(cfg.Routes) == 0 && len(l.errs) == 0 {
 		l.errorf(n, "routes", "no routes: events would go nowhere")
 	}
+	catchAll := false
+	for _, r := range cfg.Routes {
+		catchAll = catchAll || (r.Final && r.Program == nil)
+	}
+	if len(cfg.Routes) > 0 && !catchAll {
+		cfg.Warnings = append(cfg.Warnings, "no route without a filter: events that match no final route are dropped (counted as sluice_events_dropped_total{reason=\"no_route\"}); add a last route with no filter to catch them")
+	}
 }
 
 func keyNode(n *yaml.Node, key string) *yaml.Node {
