@@ -46,40 +46,6 @@ func lineHandler(env component.Env, m *metrics.Source, maxBytes int) Handler {
 	}
 }
 
-// metricValue returns the value of the sample of family name whose labels
-// include want, or 0.
-func metricValue(t testing.TB, m *metrics.Metrics, name string, want map[string]string) float64 {
-	t.Helper()
-	fams, err := m.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range fams {
-		if f.GetName() != name {
-			continue
-		}
-	next:
-		for _, s := range f.GetMetric() {
-			have := map[string]string{}
-			for _, l := range s.GetLabel() {
-				have[l.GetName()] = l.GetValue()
-			}
-			for k, v := range want {
-				if have[k] != v {
-					continue next
-				}
-			}
-			if c := s.GetCounter(); c != nil {
-				return c.GetValue()
-			}
-			if g := s.GetGauge(); g != nil {
-				return g.GetValue()
-			}
-		}
-	}
-	return 0
-}
-
 // waitUntil polls cond until it holds or the timeout passes.
 func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()

@@ -51,7 +51,7 @@ func startTCP(t *testing.T, cfg TCPConfig, out component.Consumer) *tcpFixture {
 }
 
 func (f *tcpFixture) gauge(t *testing.T, name string) float64 {
-	return metricValue(t, f.env.Metrics, name, map[string]string{"source": "test"})
+	return componenttest.MetricValue(t, f.env.Metrics, name, map[string]string{"source": "test"})
 }
 
 func dial(t *testing.T, addr string) net.Conn {
@@ -142,7 +142,7 @@ func TestTCPServerMaxConnections(t *testing.T) {
 	if _, err := extra.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !isReset(err) {
 		t.Fatalf("read on refused connection: %v, want EOF", err)
 	}
-	got := metricValue(t, f.env.Metrics, "sluice_source_errors_total", map[string]string{"source": "test", "reason": "too_many_connections"})
+	got := componenttest.MetricValue(t, f.env.Metrics, "sluice_source_errors_total", map[string]string{"source": "test", "reason": "too_many_connections"})
 	if got != 1 {
 		t.Errorf("too_many_connections = %v, want 1", got)
 	}
@@ -309,7 +309,7 @@ func TestTCPServerStopTimeout(t *testing.T) {
 	c := dial(t, srv.Addr().String())
 	fmt.Fprintf(c, "stuck\n")
 	waitUntil(t, 5*time.Second, "batch to reach Consume", func() bool {
-		return metricValue(t, env.Metrics, "sluice_source_events_in_total", map[string]string{"source": "test"}) == 1
+		return componenttest.MetricValue(t, env.Metrics, "sluice_source_events_in_total", map[string]string{"source": "test"}) == 1
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -335,7 +335,7 @@ func TestTCPServerStopIdleConns(t *testing.T) {
 		fmt.Fprintf(c, "partial line without newline")
 	}
 	waitUntil(t, 5*time.Second, "connections", func() bool {
-		return metricValue(t, env.Metrics, "sluice_source_connections", map[string]string{"source": "test"}) == 3
+		return componenttest.MetricValue(t, env.Metrics, "sluice_source_connections", map[string]string{"source": "test"}) == 3
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -386,6 +386,6 @@ func TestTCPServerHandlerPanic(t *testing.T) {
 		t.Fatal("connection still open")
 	}
 	waitUntil(t, 5*time.Second, "internal error count", func() bool {
-		return metricValue(t, env.Metrics, "sluice_source_errors_total", map[string]string{"reason": "internal"}) == 1
+		return componenttest.MetricValue(t, env.Metrics, "sluice_source_errors_total", map[string]string{"reason": "internal"}) == 1
 	})
 }

@@ -232,7 +232,7 @@ func TestUDPServerStopTimeout(t *testing.T) {
 	defer c.Close()
 	fmt.Fprint(c, "stuck")
 	waitUntil(t, 5*time.Second, "batch to reach Consume", func() bool {
-		return metricValue(t, env.Metrics, "sluice_source_events_in_total", map[string]string{"source": "test"}) == 1
+		return componenttest.MetricValue(t, env.Metrics, "sluice_source_events_in_total", map[string]string{"source": "test"}) == 1
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()

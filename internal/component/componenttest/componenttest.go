@@ -126,3 +126,37 @@ func Env(t testing.TB, name string, out component.Consumer) component.Env {
 		Net:     component.PlainListeners{},
 	}
 }
+
+// MetricValue returns the value of the sample of family name whose labels
+// include want (a counter's or a gauge's), or 0 when there is none.
+func MetricValue(t testing.TB, m *metrics.Metrics, name string, want map[string]string) float64 {
+	t.Helper()
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	next:
+		for _, s := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range s.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for k, v := range want {
+				if have[k] != v {
+					continue next
+				}
+			}
+			if c := s.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			if g := s.GetGauge(); g != nil {
+				return g.GetValue()
+			}
+		}
+	}
+	return 0
+}

@@ -25,7 +25,6 @@ import (
 	"github.com/sluicehq/sluice/internal/component/componenttest"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/event"
-	"github.com/sluicehq/sluice/internal/metrics"
 )
 
 type fixture struct {
@@ -77,37 +76,7 @@ func (f *fixture) metric(t *testing.T, name string, labels ...string) float64 {
 	for i := 0; i+1 < len(labels); i += 2 {
 		want[labels[i]] = labels[i+1]
 	}
-	return metricValue(t, f.env.Metrics, name, want)
-}
-
-func metricValue(t testing.TB, m *metrics.Metrics, name string, want map[string]string) float64 {
-	t.Helper()
-	fams, err := m.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fam := range fams {
-		if fam.GetName() != name {
-			continue
-		}
-	next:
-		for _, s := range fam.GetMetric() {
-			have := map[string]string{}
-			for _, l := range s.GetLabel() {
-				have[l.GetName()] = l.GetValue()
-			}
-			for k, v := range want {
-				if have[k] != v {
-					continue next
-				}
-			}
-			if c := s.GetCounter(); c != nil {
-				return c.GetValue()
-			}
-			return s.GetGauge().GetValue()
-		}
-	}
-	return 0
+	return componenttest.MetricValue(t, f.env.Metrics, name, want)
 }
 
 func dial(t *testing.T, network, addr string) net.Conn {
@@ -412,14 +381,16 @@ func TestSourceBackpressure(t *testing.T) {
 	if n := len(col.Events()); n != 0 {
 		t.Fatalf("%d events passed a closed valve", n)
 	}
-	_ = c.SetWriteDeadline(time.Time{})
+	// Open the valve before completing a partly written frame: with the
+	// socket buffers full, that write can only finish once the source reads.
+	v.open()
+	_ = c.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	if rest := written % len(frame); rest != 0 {
 		if _, err := c.Write(frame[rest:]); err != nil {
 			t.Fatal(err)
 		}
 		written += len(frame) - rest
 	}
-	v.open()
 	col.WaitFor(t, written/len(frame), 30*time.Second)
 }
 

@@ -25,7 +25,6 @@ import (
 	"github.com/sluicehq/sluice/internal/component/componenttest"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/event"
-	"github.com/sluicehq/sluice/internal/metrics"
 )
 
 type fixture struct {
@@ -69,37 +68,7 @@ func (f *fixture) metric(t *testing.T, name string, labels ...string) float64 {
 	for i := 0; i+1 < len(labels); i += 2 {
 		want[labels[i]] = labels[i+1]
 	}
-	return metricValue(t, f.env.Metrics, name, want)
-}
-
-func metricValue(t testing.TB, m *metrics.Metrics, name string, want map[string]string) float64 {
-	t.Helper()
-	fams, err := m.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fam := range fams {
-		if fam.GetName() != name {
-			continue
-		}
-	next:
-		for _, s := range fam.GetMetric() {
-			have := map[string]string{}
-			for _, l := range s.GetLabel() {
-				have[l.GetName()] = l.GetValue()
-			}
-			for k, v := range want {
-				if have[k] != v {
-					continue next
-				}
-			}
-			if c := s.GetCounter(); c != nil {
-				return c.GetValue()
-			}
-			return s.GetGauge().GetValue()
-		}
-	}
-	return 0
+	return componenttest.MetricValue(t, f.env.Metrics, name, want)
 }
 
 func dial(t *testing.T, addr string) net.Conn {
@@ -372,7 +341,7 @@ func TestSourceBackpressureBlocked(t *testing.T) {
 	}
 	conn := dial(t, s.(*source).srv.Addr().String())
 	written := fillUntilStalled(t, conn, []byte(strings.Repeat("b", 99)+"\n"))
-	in := metricValue(t, env.Metrics, "sluice_source_bytes_in_total", map[string]string{"source": "tcp_in"})
+	in := componenttest.MetricValue(t, env.Metrics, "sluice_source_bytes_in_total", map[string]string{"source": "tcp_in"})
 	if in >= float64(written) {
 		t.Errorf("source read %v of %d bytes while blocked", in, written)
 	}
