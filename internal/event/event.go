@@ -36,6 +36,33 @@ func New(t time.Time, message string) Event {
 	return Event{Time: t, fields: []Field{{Key: MessageField, Value: String(message)}}}
 }
 
+// NewSized returns an event with time t and no fields whose field slice has
+// room for at least n fields, so that n AppendField or SetValue calls do not
+// reallocate. Sources that know roughly how many fields they will add use it
+// to allocate the slice once, at the right size. n <= 0 allocates nothing.
+func NewSized(t time.Time, n int) Event {
+	e := Event{Time: t}
+	e.Grow(n)
+	return e
+}
+
+// Grow makes sure the event has room for at least n more fields, so that the
+// next n AppendField or SetValue calls do not reallocate. When it has to
+// reallocate, the new capacity is exactly the current number of fields plus
+// n (not doubled, as append would), so grow once by a good estimate rather
+// than by one field at a time. The fields themselves do not change, and
+// copies of e made before Grow keep seeing the same fields. n <= 0 does
+// nothing.
+func (e *Event) Grow(n int) {
+	l := len(e.fields)
+	if n <= 0 || cap(e.fields)-l >= n {
+		return
+	}
+	f := make([]Field, l, l+n)
+	copy(f, e.fields)
+	e.fields = f
+}
+
 // Fields returns the event's fields in insertion order. The slice is owned by
 // the event: callers may read it but must not keep it past the next change.
 func (e *Event) Fields() []Field { return e.fields }

@@ -100,6 +100,13 @@ type parser struct {
 	// out collects the new fields. Parsing into a scratch event and cloning
 	// it gives the result one exactly sized allocation instead of a slice
 	// that grows field by field, and leaves ev untouched on error.
+	//
+	// Writing the fields straight into ev after ev.Grow(guess) was tried
+	// (guessing from the previous object's size, bounded by the ':' count)
+	// and measured: it saved about 1% of a parse on uniform lines, within
+	// noise, while lines of mixed shapes then cost a second allocation and
+	// oversized slices. The allocation, not the copy, is what Clone costs,
+	// and an exact count up front would need a second pass over the input.
 	out event.Event
 	// prefix is the dotted path of the object being parsed, ending in '.'
 	// below the top level.

@@ -45,29 +45,6 @@ var severityNames = [8]string{"Emergency", "Alert", "Critical", "Error", "Warnin
 // levels are the severity names in lower case, for log.level.
 var levels = [8]string{"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"}
 
-// templates[i] is an event with i empty fields. Cloning one and resetting
-// it is the only way the event API offers to make an event whose field
-// slice is allocated once, at the right size (Clone leaves room for two
-// more); appending to a fresh event would reallocate four or five times.
-// They are never modified.
-var templates = func() []event.Event {
-	ts := make([]event.Event, 41)
-	for i := range ts {
-		for range i {
-			ts[i].AppendField("", event.Value{})
-		}
-	}
-	return ts
-}()
-
-// newEvent returns an empty event with room for n fields.
-func newEvent(n int) event.Event {
-	i := min(max(n-2, 1), len(templates)-1)
-	ev := templates[i].Clone()
-	ev.Reset()
-	return ev
-}
-
 // maxInternedKeys bounds a builder's structured-data key cache.
 const maxInternedKeys = 4096
 
@@ -102,8 +79,7 @@ func (b *builder) build(raw string, recv time.Time, addr string, extra int) (eve
 		if m.pri >= 0 {
 			n += 6
 		}
-		ev := newEvent(n)
-		ev.Time = recv
+		ev := event.NewSized(recv, n)
 		ev.AppendField(event.MessageField, event.String(raw))
 		if m.pri >= 0 {
 			appendPriority(&ev, m.pri)
@@ -128,11 +104,11 @@ func (b *builder) build(raw string, recv time.Time, addr string, extra int) (eve
 	if m.msgid != "" {
 		n++
 	}
-	ev := newEvent(n)
-	ev.Time = recv
+	t := recv
 	if !m.ts.IsZero() {
-		ev.Time = m.ts
+		t = m.ts
 	}
+	ev := event.NewSized(t, n)
 	ev.AppendField(event.MessageField, event.String(m.msg))
 	appendPriority(&ev, m.pri)
 	if m.version > 0 {
