@@ -67,6 +67,11 @@ Flags of server and worker (each also read from the environment variable shown):
   --log-level L        debug, info, warn or error (SLUICE_LOG_LEVEL; default info)
   --watch-config D     how often to check the config file for changes, 0 = never
                        (SLUICE_WATCH_CONFIG; default 2s)
+  --pprof              serve Go profiles at /debug/pprof/ on the API listener
+                       (SLUICE_PPROF=true; off by default: profiles reveal internals)
+
+The Go runtime's GOMEMLIMIT (e.g. GOMEMLIMIT=200MiB) caps the heap softly;
+set it to about 90% of a container's memory limit.
 
 The config is reloaded on SIGHUP and when the file changes; a config with
 errors is rejected and the running one stays. SIGTERM stops the sources,

@@ -26,6 +26,7 @@ var defaultConfig []byte
 type roleFlags struct {
 	config, data, api, logFormat, logLevel string
 	watch                                  time.Duration
+	pprof                                  bool
 }
 
 func envOr(name, def string) string {
@@ -49,6 +50,7 @@ func parseRoleFlags(name string, args []string, stderr io.Writer) (*roleFlags, e
 		return nil, fmt.Errorf("SLUICE_WATCH_CONFIG: %w", err)
 	}
 	fs.DurationVar(&f.watch, "watch-config", watch, "config file check interval (0 = off)")
+	fs.BoolVar(&f.pprof, "pprof", envOr("SLUICE_PPROF", "") == "true", "serve Go profiles at /debug/pprof/ on the API listener")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -93,15 +95,21 @@ func runRole(ctx context.Context, role string, args []string, stderr io.Writer) 
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	reload := make(chan struct{}, 1)
+	relayDone := make(chan struct{})
 	go func() {
+		defer close(relayDone)
 		for range hup {
 			select {
 			case reload <- struct{}{}:
 			default:
 			}
 		}
+	}()
+	defer func() {
+		signal.Stop(hup)
+		close(hup) // no more sends after Stop: ends the relay
+		<-relayDone
 	}()
 	err = app.Run(ctx, app.Options{
 		ConfigPath:    f.config,
@@ -113,6 +121,7 @@ func runRole(ctx context.Context, role string, args []string, stderr io.Writer) 
 		Version:       version,
 		Reload:        reload,
 		WatchInterval: f.watch,
+		Pprof:         f.pprof,
 	})
 	if err != nil {
 		var ce config.Errors

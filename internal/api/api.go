@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -26,6 +27,8 @@ type Options struct {
 	Version string
 	// Mux, when set, gets the API's routes added, so roles can add theirs.
 	Mux *http.ServeMux
+	// Pprof serves the Go profiler at /debug/pprof/.
+	Pprof bool
 }
 
 // Server is the running API listener.
@@ -64,6 +67,13 @@ func Start(opts Options) (*Server, error) {
 		writeJSON(w, http.StatusOK, map[string]any{"version": opts.Version})
 	})
 	mux.Handle("GET /metrics", opts.Metrics.Handler())
+	if opts.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	ln, err := net.Listen("tcp", opts.Address)
 	if err != nil {
 		return nil, err

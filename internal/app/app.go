@@ -34,6 +34,8 @@ type Options struct {
 	// WatchInterval is how often the config file is checked for changes
 	// (0 turns watching off).
 	WatchInterval time.Duration
+	// Pprof serves Go profiles at /debug/pprof/ on the API listener.
+	Pprof bool
 }
 
 // Run starts everything and blocks until ctx is done, then shuts down
@@ -64,7 +66,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	rt := topology.New(topology.Options{Registry: opts.Registry, Metrics: m, Logger: log, DataDir: opts.DataDir})
-	apiSrv, err := api.Start(api.Options{Address: opts.APIAddress, Metrics: m, Logger: log, Ready: rt.Running, Version: opts.Version})
+	apiSrv, err := api.Start(api.Options{Address: opts.APIAddress, Metrics: m, Logger: log, Ready: rt.Running, Version: opts.Version, Pprof: opts.Pprof})
 	if err != nil {
 		return fmt.Errorf("start api listener on %s: %w", opts.APIAddress, err)
 	}

@@ -44,8 +44,6 @@ type Program struct {
 	prog *vm.Program
 }
 
-var vmPool = sync.Pool{New: func() any { return new(vm.VM) }}
-
 // Error is a compile error with the position of the problem.
 type Error struct {
 	Expr   string
@@ -114,12 +112,22 @@ func toError(src string, err error) error {
 // String returns the source of the program.
 func (p *Program) String() string { return p.src }
 
+// runner is a VM with its Env, pooled together so an evaluation allocates
+// neither.
+type runner struct {
+	vm  vm.VM
+	env Env
+}
+
+var runnerPool = sync.Pool{New: func() any { return new(runner) }}
+
 // Eval runs the program against ev.
 func (p *Program) Eval(ev *event.Event, source string) (any, error) {
-	env := Env{Event: ev, Source: source}
-	m := vmPool.Get().(*vm.VM)
-	out, err := m.Run(p.prog, &env)
-	vmPool.Put(m)
+	r := runnerPool.Get().(*runner)
+	r.env = Env{Event: ev, Source: source}
+	out, err := r.vm.Run(p.prog, &r.env)
+	r.env = Env{}
+	runnerPool.Put(r)
 	return out, err
 }
 
