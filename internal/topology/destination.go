@@ -19,19 +19,34 @@ import (
 // destination is a running destination: its queue, its sink, and the driver
 // goroutine that moves batches from one to the other.
 type destination struct {
-	cfg    *config.Destination
-	q      queue.Queue
-	sink   component.Sink
-	m      *metrics.Destination
-	log    *slog.Logger
-	wg     sync.WaitGroup
-	cancel context.CancelFunc
-	ctx    context.Context
-	// users counts routers that push to this destination.
-	users int
+	cfg  *config.Destination
+	q    queue.Queue
+	sink component.Sink
+	m    *metrics.Destination
+	log  *slog.Logger
+	wg   sync.WaitGroup
+	// popCtx ends the driver's wait for the next batch (a graceful stop);
+	// ctx ends deliveries in progress too (a hard stop).
+	popCtx    context.Context
+	popCancel context.CancelFunc
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
-func startDestination(cfg *config.Destination, reg *component.Registry, env component.Env) (*destination, error) {
+// newQueue makes the queue a destination's config asks for.
+func newQueue(cfg *config.Destination, m *metrics.Destination) queue.Queue {
+	return queue.NewMemory(queue.MemoryOptions{
+		MaxEvents:  cfg.Queue.MaxEvents,
+		MaxBytes:   int64(cfg.Queue.MaxBytes),
+		DropNewest: cfg.Queue.WhenFull == "drop_newest",
+		Metrics:    m,
+	})
+}
+
+// newDestination builds the sink of a destination; start runs it. q, when
+// not nil, is an existing queue to take over (a destination whose sink
+// settings changed but whose queue settings did not).
+func newDestination(cfg *config.Destination, reg *component.Registry, env component.Env, q queue.Queue) (*destination, error) {
 	spec, ok := reg.Destination(cfg.Type)
 	if !ok {
 		return nil, errors.New("unknown destination type " + cfg.Type)
@@ -43,23 +58,22 @@ func startDestination(cfg *config.Destination, reg *component.Registry, env comp
 		return nil, err
 	}
 	m := env.Metrics.Destination(cfg.Name)
-	d := &destination{
-		cfg:  cfg,
-		sink: sink,
-		m:    m,
-		log:  env.Logger,
-		q: queue.NewMemory(queue.MemoryOptions{
-			MaxEvents:  cfg.Queue.MaxEvents,
-			MaxBytes:   int64(cfg.Queue.MaxBytes),
-			DropNewest: cfg.Queue.WhenFull == "drop_newest",
-			Metrics:    m,
-		}),
+	if q == nil {
+		q = newQueue(cfg, m)
 	}
+	return &destination{cfg: cfg, sink: sink, m: m, log: env.Logger, q: q}, nil
+}
+
+// start starts the driver goroutine.
+func (d *destination) start() {
 	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.popCtx, d.popCancel = context.WithCancel(d.ctx)
 	d.wg.Add(1)
 	go d.drive()
-	return d, nil
 }
+
+// discard releases a destination that was built but never started.
+func (d *destination) discard() { d.closeSink() }
 
 // drive pops batches, merges small ones up to the batch size, and writes
 // them, retrying retryable errors with exponential backoff and jitter.
@@ -67,10 +81,10 @@ func (d *destination) drive() {
 	defer d.wg.Done()
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
-	for {
-		b, err := d.q.Pop(d.ctx)
+	for d.popCtx.Err() == nil {
+		b, err := d.q.Pop(d.popCtx)
 		if err != nil {
-			if errors.Is(err, io.EOF) || d.ctx.Err() != nil {
+			if errors.Is(err, io.EOF) || d.popCtx.Err() != nil {
 				return
 			}
 			continue
@@ -154,6 +168,32 @@ func (d *destination) deliver(b *event.Batch) {
 	}
 }
 
+// detach stops the driver without closing the queue, so a new destination
+// can take the queue over: the driver finishes the batch it is delivering
+// (until ctx is done; then that batch is acknowledged as Errored) and the
+// sink is closed.
+func (d *destination) detach(ctx context.Context) {
+	d.popCancel()
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		d.cancel()
+		<-done
+	}
+	d.cancel()
+	d.closeSink()
+}
+
+func (d *destination) closeSink() {
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.sink.Close(cctx); err != nil {
+		d.log.Error("close destination", "error", err)
+	}
+}
+
 // stop closes the queue, lets the driver deliver what is queued until ctx is
 // done, then abandons the rest (acknowledged as Errored) and closes the sink.
 func (d *destination) stop(ctx context.Context) {
@@ -181,11 +221,7 @@ func (d *destination) stop(ctx context.Context) {
 	if n > 0 {
 		d.log.Warn("shutdown deadline passed with events still queued; they were not delivered", "events", n)
 	}
-	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := d.sink.Close(cctx); err != nil {
-		d.log.Error("close destination", "error", err)
-	}
+	d.closeSink()
 	d.m.QueueEvents.Set(0)
 	d.m.QueueBytes.Set(0)
 	d.m.QueueAge.Set(0)

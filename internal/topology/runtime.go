@@ -26,6 +26,7 @@ import (
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/metrics"
 	"github.com/sluicehq/sluice/internal/netpool"
+	"github.com/sluicehq/sluice/internal/queue"
 )
 
 // ErrNotRunning is returned by Consume when no config is running.
@@ -118,25 +119,40 @@ func (rt *Runtime) Apply(ctx context.Context, cfg *config.Config) error {
 	defer rt.mu.Unlock()
 	log := rt.opts.Logger
 
-	// 1. Destinations: keep unchanged ones, start new and changed ones.
+	// 1. Destinations: keep unchanged ones, start new and changed ones. A
+	// destination whose queue settings did not change gets a new sink that
+	// takes over the running queue at the switch below.
 	dests := map[string]*destination{}
-	var started []*destination
+	var started, handovers []*destination
 	fail := func(err error) error {
 		for _, d := range started {
 			d.stop(ctx)
 		}
+		for _, d := range handovers {
+			d.discard()
+		}
 		return err
 	}
 	for _, dc := range cfg.Destinations {
-		if old := rt.dests[dc.Name]; old != nil && old.cfg.Hash == dc.Hash {
+		old := rt.dests[dc.Name]
+		if old != nil && old.cfg.Hash == dc.Hash {
 			dests[dc.Name] = old
 			continue
 		}
-		d, err := startDestination(dc, rt.opts.Registry, rt.env(dc.Name))
+		var q queue.Queue
+		if old != nil && old.cfg.Queue == dc.Queue {
+			q = old.q
+		}
+		d, err := newDestination(dc, rt.opts.Registry, rt.env(dc.Name), q)
 		if err != nil {
 			return fail(fmt.Errorf("start destination %s: %w", dc.Name, err))
 		}
-		started = append(started, d)
+		if q != nil {
+			handovers = append(handovers, d)
+		} else {
+			d.start()
+			started = append(started, d)
+		}
 		dests[dc.Name] = d
 	}
 
@@ -189,7 +205,14 @@ func (rt *Runtime) Apply(ctx context.Context, cfg *config.Config) error {
 		srcs[sc.Name] = rs
 	}
 
-	// 4. Switch.
+	// 4. Switch. Sinks that take over a queue start once the old driver
+	// has finished the batch it is delivering.
+	for _, d := range handovers {
+		dctx, cancel := context.WithTimeout(ctx, rt.opts.RetireTimeout)
+		rt.dests[d.cfg.Name].detach(dctx)
+		cancel()
+		d.start()
+	}
 	oldRouter := rt.cur.Swap(r)
 	for name, s := range rt.srcs {
 		if srcs[name] != s {
@@ -204,12 +227,13 @@ func (rt *Runtime) Apply(ctx context.Context, cfg *config.Config) error {
 		rt.retire(oldRouter)
 	}
 	for name, d := range oldDests {
-		if dests[name] != d {
+		if nd := dests[name]; nd != d && (nd == nil || nd.q != d.q) {
 			d.stop(ctx)
 		}
 	}
 	return nil
 }
+
 
 // retire waits for the old router's in-flight batches, up to RetireTimeout;
 // a batch blocked longer (a full queue to a destination that is down) goes

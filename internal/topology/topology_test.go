@@ -44,6 +44,7 @@ type sinkCfg struct {
 type testSink struct {
 	s    *sinks
 	name string
+	tag  string
 }
 
 func (t *testSink) Write(ctx context.Context, b *event.Batch) error {
@@ -64,7 +65,11 @@ func (t *testSink) Write(ctx context.Context, b *event.Batch) error {
 	}
 	t.s.mu.Lock()
 	for i := range b.Events {
-		t.s.got[t.name] = append(t.s.got[t.name], b.Events[i].Clone())
+		ev := b.Events[i].Clone()
+		if t.tag != "" {
+			ev.SetString("_sink_tag", t.tag)
+		}
+		t.s.got[t.name] = append(t.s.got[t.name], ev)
 	}
 	t.s.mu.Unlock()
 	return nil
@@ -118,7 +123,9 @@ func newHarness(t *testing.T) *harness {
 			return s, nil
 		}})
 	r.AddDestination(component.DestinationSpec{Type: "test", NewConfig: func() any { return &sinkCfg{} },
-		Build: func(_ any, env component.Env) (component.Sink, error) { return &testSink{s: h.sk, name: env.Name}, nil }})
+		Build: func(cfg any, env component.Env) (component.Sink, error) {
+			return &testSink{s: h.sk, name: env.Name, tag: cfg.(*sinkCfg).Tag}, nil
+		}})
 	r.AddFunction(eval.Spec)
 	r.AddFunction(drop.Spec)
 	h.reg = r
@@ -399,6 +406,70 @@ destinations: {b: {type: test}}
 	}
 	if h.srcs["in"] == firstSrc || firstSrc.stopped.Load() != 1 {
 		t.Fatal("changed source not replaced")
+	}
+}
+
+// TestReloadHandsQueueToNewSink: when only a destination's sink settings
+// change, the new sink takes over the queue: nothing queued is lost or sent
+// twice, and queued events go out through the new sink.
+func TestReloadHandsQueueToNewSink(t *testing.T) {
+	h := newHarness(t)
+	defer h.stop()
+	cfg := `
+sources: {in: {type: test}}
+routes: [{destination: out}]
+destinations:
+  out: {type: test, tag: %s, batch: {max_events: 1}}
+`
+	if err := h.apply(fmt.Sprintf(cfg, "old")); err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	h.sk.mu.Lock()
+	h.sk.gate["out"] = gate
+	h.sk.mu.Unlock()
+	var acks []<-chan event.Status
+	for i := 0; i < 5; i++ {
+		a, err := h.push("in", map[string]any{"n": i})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acks = append(acks, a)
+	}
+	// The old driver is blocked delivering event 0; events 1-4 are queued.
+	done := make(chan error)
+	go func() { done <- h.apply(fmt.Sprintf(cfg, "new")) }()
+	time.Sleep(20 * time.Millisecond)
+	close(gate) // lets the old driver finish its batch
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	h.sk.mu.Lock()
+	delete(h.sk.gate, "out")
+	h.sk.mu.Unlock()
+	for _, a := range acks {
+		if st := waitAck(t, a); st != event.Delivered {
+			t.Fatalf("ack %v", st)
+		}
+	}
+	evs := h.sk.events("out")
+	if len(evs) != 5 {
+		t.Fatalf("delivered %d events, want 5", len(evs))
+	}
+	newCount := 0
+	for _, e := range evs {
+		if tag, _ := e.GetString("_sink_tag"); tag == "new" {
+			newCount++
+		}
+	}
+	if newCount < 4 {
+		t.Fatalf("only %d of the queued events went through the new sink", newCount)
+	}
+	h.sk.mu.Lock()
+	closed := h.sk.closed["out"]
+	h.sk.mu.Unlock()
+	if closed != 1 {
+		t.Fatalf("old sink closed %d times, want 1", closed)
 	}
 }
 
