@@ -35,6 +35,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runValidate(rest, stdout, stderr)
 	case "gen":
 		return runGen(ctx, rest, stdout, stderr)
+	case "queue":
+		return runQueue(rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "sluice", version)
 		return 0
@@ -56,6 +58,8 @@ Usage:
   sluice worker   --config F run a config: sources → routes → pipelines → destinations
   sluice validate --config F check a config; prints every error with file:line
   sluice gen      --to URL   send realistic log load (see sluice gen --help)
+  sluice queue inspect|verify DIR
+                             report on a disk queue (depth, oldest age, health)
   sluice version             print the version
   sluice help                this text
 

@@ -89,12 +89,29 @@ type Destination struct {
 
 // Queue configures a destination's queue.
 type Queue struct {
-	// Type is "memory" (default) or "disk" (not in this version).
-	Type      string   `yaml:"type"`
+	// Type is "memory" (default) or "disk".
+	Type string `yaml:"type"`
+	// MaxEvents and MaxBytes bound the queue; 0 means the type's default
+	// (memory: 100000 events, 64MiB; disk: no event bound, 1GiB).
 	MaxEvents int      `yaml:"max_events"`
 	MaxBytes  ByteSize `yaml:"max_bytes"`
 	// WhenFull is "block" (default: backpressure) or "drop_newest".
 	WhenFull string `yaml:"when_full"`
+	// Fsync sets when a disk queue flushes to stable storage; a batch is
+	// acknowledged to its source after the fsync that covers it.
+	Fsync Fsync `yaml:"fsync"`
+	// Compression of disk queue records: "none" (default) or "zstd".
+	Compression string `yaml:"compression"`
+	// SegmentBytes is the size of a disk queue's segment files (default 64MiB).
+	SegmentBytes ByteSize `yaml:"segment_bytes"`
+}
+
+// Fsync is a disk queue's flush policy.
+type Fsync struct {
+	// Interval between fsyncs (default 500ms).
+	Interval Duration `yaml:"interval"`
+	// Every, when positive, also fsyncs once that many records wait.
+	Every int `yaml:"every"`
 }
 
 // Batch sets how many queued events a destination writes at once.
@@ -116,11 +133,13 @@ type Shutdown struct {
 	// DrainTimeout bounds how long queued events are delivered after the
 	// sources stop.
 	DrainTimeout Duration `yaml:"drain_timeout"`
+	// DrainDiskQueues delivers what disk queues hold before exiting (for a
+	// pod that is scaled down for good); by default they stay on disk and
+	// the next start resumes them. Memory queues are always drained.
+	DrainDiskQueues bool `yaml:"drain_disk_queues"`
 }
 
-func defaultQueue() Queue {
-	return Queue{Type: "memory", MaxEvents: 100_000, MaxBytes: 64 << 20, WhenFull: "block"}
-}
+func defaultQueue() Queue { return Queue{Type: "memory", WhenFull: "block"} }
 
 func defaultBatch() Batch { return Batch{MaxEvents: 1000, MaxBytes: 8 << 20} }
 
@@ -128,19 +147,51 @@ func defaultRetry() Retry {
 	return Retry{InitialBackoff: Duration(100e6), MaxBackoff: Duration(30e9)}
 }
 
+// validate checks q and fills in the type's defaults.
 func (q *Queue) validate() error {
 	switch q.Type {
 	case "memory":
+		if q.MaxEvents == 0 {
+			q.MaxEvents = 100_000
+		}
+		if q.MaxBytes == 0 {
+			q.MaxBytes = 64 << 20
+		}
+		if q.Compression != "" || q.SegmentBytes != 0 || q.Fsync != (Fsync{}) {
+			return component.Errorf("type", "compression, segment_bytes and fsync apply to disk queues only")
+		}
 	case "disk":
-		return component.Errorf("type", "disk queues are not available yet; use memory")
+		if q.MaxBytes == 0 {
+			q.MaxBytes = 1 << 30
+		}
+		if q.Fsync.Interval == 0 {
+			q.Fsync.Interval = Duration(500e6)
+		}
+		if q.SegmentBytes == 0 {
+			q.SegmentBytes = 64 << 20
+		}
+		if q.Compression == "" {
+			q.Compression = "none"
+		}
+		switch q.Compression {
+		case "none", "zstd":
+		default:
+			return component.Errorf("compression", "must be none or zstd, not %q", q.Compression)
+		}
+		if q.SegmentBytes < 1<<20 {
+			return component.Errorf("segment_bytes", "must be at least 1MiB")
+		}
 	default:
 		return component.Errorf("type", "must be memory or disk, not %q", q.Type)
 	}
-	if q.MaxEvents <= 0 {
-		return component.Errorf("max_events", "must be positive")
+	if q.MaxEvents < 0 {
+		return component.Errorf("max_events", "must not be negative")
 	}
-	if q.MaxBytes <= 0 {
-		return component.Errorf("max_bytes", "must be positive")
+	if q.MaxBytes < 0 {
+		return component.Errorf("max_bytes", "must not be negative")
+	}
+	if q.Fsync.Interval < 0 || q.Fsync.Every < 0 {
+		return component.Errorf("fsync", "interval and every must not be negative")
 	}
 	switch q.WhenFull {
 	case "block", "drop_newest":

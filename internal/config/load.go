@@ -201,7 +201,7 @@ func (l *loader) destinations(n *yaml.Node, cfg *Config) {
 			continue
 		}
 		d := &Destination{Name: name, Type: typ, Queue: defaultQueue(), Batch: defaultBatch(), Retry: defaultRetry(), Line: kv[0].Line}
-		if queueNode != nil && l.decodeStrict(queueNode, path+".queue", &d.Queue) {
+		if queueNode == nil || l.decodeStrict(queueNode, path+".queue", &d.Queue) {
 			if err := d.Queue.validate(); err != nil {
 				l.validationError(queueNode, path+".queue", err)
 			}
@@ -354,7 +354,7 @@ func (l *loader) routes(n *yaml.Node, cfg *Config) {
 }
 
 func keyNode(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind == yaml.MappingNode {
+	if n != nil && n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].Value == key {
 				return n.Content[i+1]

@@ -3,9 +3,11 @@ package topology
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/metrics"
 	"github.com/sluicehq/sluice/internal/queue"
+	"github.com/sluicehq/sluice/internal/queue/disk"
 )
 
 // destination is a running destination: its queue, its sink, and the driver
@@ -33,15 +36,32 @@ type destination struct {
 	cancel    context.CancelFunc
 }
 
-// newQueue makes the queue a destination's config asks for.
-func newQueue(cfg *config.Destination, m *metrics.Destination) queue.Queue {
+// newQueue makes the queue a destination's config asks for. Disk queues live
+// in DATA/queues/NAME.
+func newQueue(cfg *config.Destination, env component.Env, m *metrics.Destination) (queue.Queue, error) {
+	q := cfg.Queue
+	if q.Type == "disk" {
+		return disk.Open(queueDir(env.DataDir, cfg.Name), disk.Options{
+			MaxBytes:      int64(q.MaxBytes),
+			MaxEvents:     q.MaxEvents,
+			DropNewest:    q.WhenFull == "drop_newest",
+			FsyncInterval: q.Fsync.Interval.D(),
+			FsyncEvery:    q.Fsync.Every,
+			Compression:   q.Compression,
+			SegmentBytes:  int64(q.SegmentBytes),
+			Metrics:       m,
+			Logger:        env.Logger.With("destination", cfg.Name, "queue", "disk"),
+		})
+	}
 	return queue.NewMemory(queue.MemoryOptions{
-		MaxEvents:  cfg.Queue.MaxEvents,
-		MaxBytes:   int64(cfg.Queue.MaxBytes),
-		DropNewest: cfg.Queue.WhenFull == "drop_newest",
+		MaxEvents:  q.MaxEvents,
+		MaxBytes:   int64(q.MaxBytes),
+		DropNewest: q.WhenFull == "drop_newest",
 		Metrics:    m,
-	})
+	}), nil
 }
+
+func queueDir(dataDir, name string) string { return filepath.Join(dataDir, "queues", name) }
 
 // newDestination builds the sink of a destination; start runs it. q, when
 // not nil, is an existing queue to take over (a destination whose sink
@@ -59,7 +79,10 @@ func newDestination(cfg *config.Destination, reg *component.Registry, env compon
 	}
 	m := env.Metrics.Destination(cfg.Name)
 	if q == nil {
-		q = newQueue(cfg, m)
+		if q, err = newQueue(cfg, env, m); err != nil {
+			_ = sink.Close(context.Background())
+			return nil, fmt.Errorf("open queue: %w", err)
+		}
 	}
 	return &destination{cfg: cfg, sink: sink, m: m, log: env.Logger, q: q}, nil
 }
@@ -194,9 +217,24 @@ func (d *destination) closeSink() {
 	}
 }
 
-// stop closes the queue, lets the driver deliver what is queued until ctx is
-// done, then abandons the rest (acknowledged as Errored) and closes the sink.
-func (d *destination) stop(ctx context.Context) {
+// stop stops the destination. A memory queue is closed and delivered until
+// ctx is done; what is left then is abandoned (acknowledged as Errored). A
+// disk queue is delivered the same way when drainDisk is set; otherwise the
+// driver stops at once and the queue is closed with its data on disk, for
+// the next start to resume.
+func (d *destination) stop(ctx context.Context, drainDisk bool) {
+	if d.cfg.Queue.Type == "disk" && !drainDisk {
+		// The batch being written is durable already: stop at once, it
+		// stays unacknowledged and is delivered after the next start.
+		d.cancel()
+		d.wg.Wait()
+		d.closeSink()
+		d.q.Close()
+		if st := d.q.Stats(); st.Events > 0 {
+			d.log.Info("events stay in the disk queue for the next start", "events", st.Events, "bytes", st.Bytes)
+		}
+		return
+	}
 	d.q.Close()
 	done := make(chan struct{})
 	go func() { d.wg.Wait(); close(done) }()
@@ -207,6 +245,11 @@ func (d *destination) stop(ctx context.Context) {
 		<-done
 	}
 	d.cancel()
+	if d.cfg.Queue.Type == "disk" {
+		// Undelivered records stay on disk for the next start.
+		d.closeSink()
+		return
+	}
 	// Anything still queued (after a hard stop) is not delivered.
 	n := 0
 	for {

@@ -126,7 +126,7 @@ func (rt *Runtime) Apply(ctx context.Context, cfg *config.Config) error {
 	var started, handovers []*destination
 	fail := func(err error) error {
 		for _, d := range started {
-			d.stop(ctx)
+			d.stop(ctx, false)
 		}
 		for _, d := range handovers {
 			d.discard()
@@ -142,6 +142,11 @@ func (rt *Runtime) Apply(ctx context.Context, cfg *config.Config) error {
 		var q queue.Queue
 		if old != nil && old.cfg.Queue == dc.Queue {
 			q = old.q
+		} else if old != nil && old.cfg.Queue.Type == "disk" && dc.Queue.Type == "disk" {
+			// One owner per queue directory: the old queue would have to be
+			// closed before the new one opens, and events sent meanwhile
+			// would be refused.
+			return fail(fmt.Errorf("destination %s: the settings of its disk queue changed; restart sluice to apply them (the running config stays)", dc.Name))
 		}
 		d, err := newDestination(dc, rt.opts.Registry, rt.env(dc.Name), q)
 		if err != nil {
@@ -228,7 +233,9 @@ func (rt *Runtime) Apply(ctx context.Context, cfg *config.Config) error {
 	}
 	for name, d := range oldDests {
 		if nd := dests[name]; nd != d && (nd == nil || nd.q != d.q) {
-			d.stop(ctx)
+			dctx, cancel := context.WithTimeout(ctx, cfg.Shutdown.DrainTimeout.D())
+			d.stop(dctx, false)
+			cancel()
 		}
 	}
 	return nil
@@ -330,11 +337,12 @@ func (rt *Runtime) Stop(ctx context.Context) {
 	if r := rt.cur.Swap(nil); r != nil {
 		rt.retire(r)
 	}
+	drainDisk := rt.cfg != nil && rt.cfg.Shutdown.DrainDiskQueues
 	for _, d := range rt.dests {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.stop(ctx)
+			d.stop(ctx, drainDisk)
 		}()
 	}
 	wg.Wait()

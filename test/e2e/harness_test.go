@@ -101,7 +101,12 @@ func (s *syncBuffer) String() string {
 // data directory and waits until it is ready.
 func start(t *testing.T, role, config string, env ...string) *proc {
 	t.Helper()
-	dir := t.TempDir()
+	return startIn(t, t.TempDir(), role, config, env...)
+}
+
+// startIn is start with a given directory (for restarts on the same data).
+func startIn(t *testing.T, dir, role, config string, env ...string) *proc {
+	t.Helper()
 	p := &proc{t: t, dir: dir, logs: &syncBuffer{}, done: make(chan struct{})}
 	apiPort := freePort(t)
 	p.api = fmt.Sprintf("http://127.0.0.1:%d", apiPort)
@@ -146,6 +151,12 @@ func start(t *testing.T, role, config string, env ...string) *proc {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// kill sends SIGKILL and waits for the process to go.
+func (p *proc) kill() {
+	p.cmd.Process.Kill()
+	<-p.done
 }
 
 // stop sends SIGTERM and waits for a clean exit.
