@@ -64,6 +64,35 @@ destinations:
 		},
 	},
 	{
+		name: "tcp_raw_blackhole_disk",
+		doc:  "tcp_raw_blackhole with a disk queue (default fsync policy) in front of the blackhole",
+		config: func(port int) string {
+			return sources(`{type: tcp, address: "127.0.0.1:`+strconv.Itoa(port)+`", format: raw}`) + `routes:
+  - {name: all, destination: out}
+destinations:
+  out: {type: blackhole, queue: {type: disk}}
+`
+		},
+		load: func(port int) []string {
+			return []string{"--format", "raw", "--size", "150", "--to", tcpURL(port), "--connections", "4"}
+		},
+	},
+	{
+		name: "http_ndjson_file_disk",
+		doc:  "http_ndjson_file with a disk queue (default fsync policy): each request is answered after its events are fsynced",
+		config: func(port int) string {
+			return sources(`{type: http, address: "127.0.0.1:`+strconv.Itoa(port)+`"}`) + `routes:
+  - {name: all, destination: out}
+destinations:
+  out: {type: file, path: out.ndjson, format: json, queue: {type: disk}}
+`
+		},
+		load: func(port int) []string {
+			return []string{"--format", "json", "--to", fmt.Sprintf("http://127.0.0.1:%d%s", port, httpIngestPath),
+				"--connections", "8", "--batch", "1000"}
+		},
+	},
+	{
 		name: "idle",
 		doc:  "a tcp source and a blackhole with no load: startup memory and idle CPU",
 		config: func(port int) string {

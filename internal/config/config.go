@@ -83,8 +83,11 @@ type Destination struct {
 	Queue  Queue
 	Batch  Batch
 	Retry  Retry
-	Hash   string
-	Line   int
+	// DeadLetter names the destination that receives the events this one
+	// rejects permanently, with the reason in dead_letter.* fields.
+	DeadLetter DeadLetter
+	Hash       string
+	Line       int
 }
 
 // Queue configures a destination's queue.
@@ -120,6 +123,11 @@ type Batch struct {
 	MaxBytes  ByteSize `yaml:"max_bytes"`
 	// Timeout is how long to wait for a batch to fill; 0 writes what is there.
 	Timeout Duration `yaml:"timeout"`
+}
+
+// DeadLetter configures where permanently rejected events go.
+type DeadLetter struct {
+	Destination string `yaml:"destination"`
 }
 
 // Retry sets the backoff between delivery attempts.

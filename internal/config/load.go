@@ -88,6 +88,7 @@ func Parse(data []byte, file string, reg *component.Registry, opts Options) (*Co
 	l.destinations(sections["destinations"], cfg)
 	l.pipelines(sections["pipelines"], cfg)
 	l.routes(sections["routes"], cfg)
+	l.deadLetters(sections["destinations"], cfg)
 	l.ports(cfg)
 	if len(l.errs) > 0 {
 		sort.SliceStable(l.errs, func(i, j int) bool { return l.errs[i].Line < l.errs[j].Line })
@@ -194,8 +195,8 @@ func (l *loader) destinations(n *yaml.Node, cfg *Config) {
 			l.errorf(body, path, "must be a mapping with a type")
 			continue
 		}
-		var typeNode, queueNode, batchNode, retryNode *yaml.Node
-		rest := l.split(body, path, map[string]**yaml.Node{"type": &typeNode, "queue": &queueNode, "batch": &batchNode, "retry": &retryNode})
+		var typeNode, queueNode, batchNode, retryNode, dlqNode *yaml.Node
+		rest := l.split(body, path, map[string]**yaml.Node{"type": &typeNode, "queue": &queueNode, "batch": &batchNode, "retry": &retryNode, "dead_letter": &dlqNode})
 		typ, ok := l.typeOf(typeNode, body, path, "destination", l.reg.DestinationTypes())
 		if !ok {
 			continue
@@ -211,6 +212,9 @@ func (l *loader) destinations(n *yaml.Node, cfg *Config) {
 		}
 		if retryNode != nil && l.decodeStrict(retryNode, path+".retry", &d.Retry) && d.Retry.MaxBackoff < d.Retry.InitialBackoff {
 			l.errorf(retryNode, path+".retry", "max_backoff must not be less than initial_backoff")
+		}
+		if dlqNode != nil && l.decodeStrict(dlqNode, path+".dead_letter", &d.DeadLetter) && d.DeadLetter.Destination == "" {
+			l.errorf(dlqNode, path+".dead_letter.destination", "is required")
 		}
 		spec, _ := l.reg.Destination(typ)
 		pc := spec.NewConfig()
@@ -350,6 +354,32 @@ func (l *loader) routes(n *yaml.Node, cfg *Config) {
 	}
 	if len(cfg.Routes) > 0 && !catchAll {
 		cfg.Warnings = append(cfg.Warnings, "no route without a filter: events that match no final route are dropped (counted as sluice_events_dropped_total{reason=\"no_route\"}); add a last route with no filter to catch them")
+	}
+}
+
+// deadLetters checks that dead_letter names another destination that has no
+// dead letter destination of its own (so rejects cannot go round in circles).
+func (l *loader) deadLetters(n *yaml.Node, cfg *Config) {
+	for _, d := range cfg.Destinations {
+		name := d.DeadLetter.Destination
+		if name == "" {
+			continue
+		}
+		at := keyNode(keyNode(n, d.Name), "dead_letter")
+		path := "destinations." + d.Name + ".dead_letter.destination"
+		target := cfg.Destination(name)
+		switch {
+		case name == d.Name:
+			l.errorf(at, path, "a destination cannot be its own dead letter destination")
+		case target == nil:
+			var names []string
+			for _, o := range cfg.Destinations {
+				names = append(names, o.Name)
+			}
+			l.errorf(at, path, "no destination named %q%s", name, suggest(name, names))
+		case target.DeadLetter.Destination != "":
+			l.errorf(at, path, "%q has a dead letter destination of its own; a dead letter destination must not", name)
+		}
 	}
 }
 

@@ -32,9 +32,11 @@ type Metrics struct {
 	destBytes    *prometheus.CounterVec
 	destErrors   *prometheus.CounterVec
 	destRetries  *prometheus.CounterVec
+	deadLetter   *prometheus.CounterVec
 	queueEvents  *prometheus.GaugeVec
 	queueBytes   *prometheus.GaugeVec
 	queueAge     *prometheus.GaugeVec
+	queueIssues  *prometheus.GaugeVec
 	reloads      *prometheus.CounterVec
 }
 
@@ -65,9 +67,11 @@ func New() *Metrics {
 	m.destBytes = cv("destination_bytes_out_total", "Bytes written by a destination.", "destination")
 	m.destErrors = cv("destination_errors_total", "Failed deliveries, by kind (retryable, permanent).", "destination", "kind")
 	m.destRetries = cv("destination_retries_total", "Delivery retries.", "destination")
+	m.deadLetter = cv("destination_dead_letter_events_total", "Events a destination rejected permanently and sent to its dead-letter destination.", "destination")
 	m.queueEvents = gv("queue_events", "Events waiting in a destination's queue.", "destination")
 	m.queueBytes = gv("queue_bytes", "Bytes waiting in a destination's queue.", "destination")
 	m.queueAge = gv("queue_oldest_event_age_seconds", "Age of the oldest event in a destination's queue.", "destination")
+	m.queueIssues = gv("queue_disk_problems", "Problems a disk queue met since it was opened, by kind (checkpoint_resets, torn_bytes, corrupt_records, lost_bytes, missing_segments, write_errors, sync_errors, checkpoint_errors).", "destination", "kind")
 	m.reloads = cv("config_reloads_total", "Config reloads, by result (success, failure).", "result")
 	return m
 }
@@ -136,6 +140,7 @@ type Destination struct {
 	Retryable   prometheus.Counter
 	Permanent   prometheus.Counter
 	Retries     prometheus.Counter
+	DeadLetter  prometheus.Counter
 	QueueEvents prometheus.Gauge
 	QueueBytes  prometheus.Gauge
 	QueueAge    prometheus.Gauge
@@ -151,12 +156,18 @@ func (m *Metrics) Destination(name string) *Destination {
 		Retryable:   m.destErrors.WithLabelValues(name, "retryable"),
 		Permanent:   m.destErrors.WithLabelValues(name, "permanent"),
 		Retries:     m.destRetries.WithLabelValues(name),
+		DeadLetter:  m.deadLetter.WithLabelValues(name),
 		QueueEvents: m.queueEvents.WithLabelValues(name),
 		QueueBytes:  m.queueBytes.WithLabelValues(name),
 		QueueAge:    m.queueAge.WithLabelValues(name),
 		m:           m,
 		name:        name,
 	}
+}
+
+// QueueProblem sets a disk queue problem gauge (see sluice_queue_disk_problems).
+func (d *Destination) QueueProblem(kind string, v float64) {
+	d.m.queueIssues.WithLabelValues(d.name, kind).Set(v)
 }
 
 // Dropped counts n events this destination dropped for reason.

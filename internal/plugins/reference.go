@@ -19,8 +19,10 @@ func Reference(r *component.Registry) string {
 	b.WriteString("# Plugin reference\n\n")
 	b.WriteString("Generated from the code by `go test ./internal/plugins -update`; do not edit by hand.\n")
 	b.WriteString("Durations take `500ms`, `30s`, `5m`, `2h`, `7d`; sizes take `512KiB`, `10MiB`, `1GiB`.\n\n")
-	b.WriteString("Every destination also takes `queue` (`type: memory`, `max_events: 100000`, `max_bytes: 64MiB`, `when_full: block|drop_newest`), ")
-	b.WriteString("`batch` (`max_events: 1000`, `max_bytes: 8MiB`, `timeout: 0`) and `retry` (`initial_backoff: 100ms`, `max_backoff: 30s`). ")
+	b.WriteString("Every destination also takes `queue` (`type: memory|disk`, `max_events` (memory 100000, disk unbounded), `max_bytes` (memory 64MiB, disk 1GiB), `when_full: block|drop_newest`; ")
+	b.WriteString("disk only: `fsync: {interval: 500ms, every: 0}`, `compression: none|zstd`, `segment_bytes: 64MiB`), ")
+	b.WriteString("`batch` (`max_events: 1000`, `max_bytes: 8MiB`, `timeout: 0`), `retry` (`initial_backoff: 100ms`, `max_backoff: 30s`) ")
+	b.WriteString("and `dead_letter` (`destination: NAME`, where permanently rejected events go). ")
 	b.WriteString("Every function also takes `if` (an expression; only matching events are processed), `description` and `disabled`.\n")
 	section := func(title string, types []string, get func(string) (string, any)) {
 		fmt.Fprintf(&b, "\n## %s\n", title)

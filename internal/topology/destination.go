@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/component"
@@ -34,6 +35,9 @@ type destination struct {
 	popCancel context.CancelFunc
 	ctx       context.Context
 	cancel    context.CancelFunc
+	// dlq is where permanently rejected batches go (nil: they are dropped).
+	// The runtime sets it on every Apply, while the driver runs.
+	dlq atomic.Pointer[destination]
 }
 
 // newQueue makes the queue a destination's config asks for. Disk queues live
@@ -47,6 +51,7 @@ func newQueue(cfg *config.Destination, env component.Env, m *metrics.Destination
 			DropNewest:    q.WhenFull == "drop_newest",
 			FsyncInterval: q.Fsync.Interval.D(),
 			FsyncEvery:    q.Fsync.Every,
+			GroupCommit:   true,
 			Compression:   q.Compression,
 			SegmentBytes:  int64(q.SegmentBytes),
 			Metrics:       m,
@@ -162,6 +167,9 @@ func (d *destination) deliver(b *event.Batch) {
 		}
 		if component.IsPermanent(err) {
 			d.m.Permanent.Inc()
+			if d.deadLetter(b, err) {
+				return
+			}
 			d.m.Dropped("rejected", len(b.Events))
 			d.log.Error("destination rejected a batch; its events are dropped", "events", len(b.Events), "error", err)
 			b.Ack(event.Rejected)
@@ -189,6 +197,33 @@ func (d *destination) deliver(b *event.Batch) {
 		d.m.Retries.Inc()
 		backoff = min(backoff*2, d.cfg.Retry.MaxBackoff.D())
 	}
+}
+
+// deadLetter hands a rejected batch to the dead letter destination, with
+// the reason in dead_letter.* fields; its acknowledgements go along, so the
+// sender hears how the dead letter destination fared. It reports false when
+// there is no dead letter destination or it refuses the batch.
+func (d *destination) deadLetter(b *event.Batch, cause error) bool {
+	dl := d.dlq.Load()
+	if dl == nil {
+		return false
+	}
+	reason := cause.Error()
+	now := event.Time(time.Now())
+	for i := range b.Events {
+		ev := &b.Events[i]
+		ev.SetString("dead_letter.reason", reason)
+		ev.SetString("dead_letter.destination", d.cfg.Name)
+		ev.SetValue("dead_letter.time", now)
+	}
+	n := len(b.Events)
+	if err := dl.q.Push(d.ctx, b); err != nil {
+		d.log.Error("dead letter destination refused rejected events", "dead_letter", dl.cfg.Name, "error", err)
+		return false
+	}
+	d.m.DeadLetter.Add(float64(n))
+	d.log.Warn("destination rejected a batch; sent to the dead letter destination", "events", n, "dead_letter", dl.cfg.Name, "error", cause)
+	return true
 }
 
 // detach stops the driver without closing the queue, so a new destination

@@ -27,6 +27,7 @@ import (
 	"github.com/sluicehq/sluice/internal/metrics"
 	"github.com/sluicehq/sluice/internal/netpool"
 	"github.com/sluicehq/sluice/internal/queue"
+	"github.com/sluicehq/sluice/internal/queue/disk"
 )
 
 // ErrNotRunning is returned by Consume when no config is running.
@@ -58,6 +59,10 @@ type Runtime struct {
 	srcs  map[string]*runningSource
 	dests map[string]*destination
 	bg    sync.WaitGroup // router retirements
+	// live is the running destinations, for the stats loop.
+	live      atomic.Pointer[[]*destination]
+	statsStop chan struct{}
+	statsDone chan struct{}
 }
 
 // New returns a Runtime with nothing running.
@@ -210,8 +215,12 @@ func (rt *Runtime) Apply(ctx context.Context, cfg *config.Config) error {
 		srcs[sc.Name] = rs
 	}
 
-	// 4. Switch. Sinks that take over a queue start once the old driver
-	// has finished the batch it is delivering.
+	// 4. Switch. Dead letter links first, then sinks that take over a
+	// queue start once the old driver has finished the batch it is
+	// delivering.
+	for _, d := range dests {
+		d.dlq.Store(dests[d.cfg.DeadLetter.Destination])
+	}
 	for _, d := range handovers {
 		dctx, cancel := context.WithTimeout(ctx, rt.opts.RetireTimeout)
 		rt.dests[d.cfg.Name].detach(dctx)
@@ -226,6 +235,15 @@ func (rt *Runtime) Apply(ctx context.Context, cfg *config.Config) error {
 	}
 	oldDests := rt.dests
 	rt.srcs, rt.dests, rt.cfg = srcs, dests, cfg
+	live := make([]*destination, 0, len(dests))
+	for _, d := range dests {
+		live = append(live, d)
+	}
+	rt.live.Store(&live)
+	if rt.statsStop == nil {
+		rt.statsStop, rt.statsDone = make(chan struct{}), make(chan struct{})
+		go rt.statsLoop()
+	}
 
 	// 5. Retire the old router, then stop destinations nobody uses.
 	if oldRouter != nil && oldRouter != r {
@@ -241,6 +259,35 @@ func (rt *Runtime) Apply(ctx context.Context, cfg *config.Config) error {
 	return nil
 }
 
+// statsLoop refreshes the queue gauges that change with time alone (the
+// age of the oldest event, while a destination is stuck retrying) and the
+// disk queues' problem counts, every second.
+func (rt *Runtime) statsLoop() {
+	defer close(rt.statsDone)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-rt.statsStop:
+			return
+		case <-t.C:
+		}
+		for _, d := range *rt.live.Load() {
+			d.updateAge()
+			if dq, ok := d.q.(*disk.Queue); ok {
+				c := dq.Counters()
+				for kind, v := range map[string]float64{
+					"checkpoint_resets": float64(c.CheckpointResets), "torn_bytes": float64(c.TornBytes),
+					"corrupt_records": float64(c.CorruptRecords), "lost_bytes": float64(c.LostBytes),
+					"missing_segments": float64(c.MissingSegments), "write_errors": float64(c.WriteErrors),
+					"sync_errors": float64(c.SyncErrors), "checkpoint_errors": float64(c.CheckpointErrors),
+				} {
+					d.m.QueueProblem(kind, v)
+				}
+			}
+		}
+	}
+}
 
 // retire waits for the old router's in-flight batches, up to RetireTimeout;
 // a batch blocked longer (a full queue to a destination that is down) goes
@@ -347,6 +394,11 @@ func (rt *Runtime) Stop(ctx context.Context) {
 	}
 	wg.Wait()
 	rt.bg.Wait()
+	if rt.statsStop != nil {
+		close(rt.statsStop)
+		<-rt.statsDone
+		rt.statsStop = nil
+	}
 	rt.pool.Close()
 	rt.srcs, rt.dests, rt.cfg = map[string]*runningSource{}, map[string]*destination{}, nil
 }

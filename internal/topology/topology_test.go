@@ -605,3 +605,33 @@ destinations:
 		t.Fatalf("after restart %d distinct events, want 100", len(seen))
 	}
 }
+
+// TestDeadLetter: events a destination rejects permanently go to its dead
+// letter destination with the reason, and the sender hears Delivered.
+func TestDeadLetter(t *testing.T) {
+	h := newHarness(t)
+	defer h.stop()
+	h.sk.fail["strict"] = component.Permanent(errors.New("400 mapper_parsing_exception"))
+	if err := h.apply(`
+sources: {in: {type: test}}
+routes: [{destination: strict}]
+destinations:
+  strict: {type: test, dead_letter: {destination: dlq}}
+  dlq: {type: test}
+`); err != nil {
+		t.Fatal(err)
+	}
+	ack, _ := h.push("in", map[string]any{"id": 1}, map[string]any{"id": 2})
+	if st := waitAck(t, ack); st != event.Delivered {
+		t.Fatalf("ack %v, want delivered (to the dead letter destination)", st)
+	}
+	evs := h.sk.events("dlq")
+	if len(evs) != 2 {
+		t.Fatalf("dead letter got %d events", len(evs))
+	}
+	reason, _ := evs[0].GetString("dead_letter.reason")
+	from, _ := evs[0].GetString("dead_letter.destination")
+	if !strings.Contains(reason, "mapper_parsing_exception") || from != "strict" || !evs[0].Has("dead_letter.time") {
+		t.Fatalf("dead letter fields: %v", evs[0].SortedKeys())
+	}
+}

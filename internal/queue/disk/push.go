@@ -111,7 +111,10 @@ func (q *Queue) Push(ctx context.Context, b *event.Batch) error {
 	if q.cur == seg && q.curOff == off {
 		q.curPush = push
 	}
-	kick := q.opts.FsyncEvery > 0 && q.unsyncedRecords >= q.opts.FsyncEvery
+	// A sender waiting for this batch's acknowledgement gets its fsync at
+	// once (group commit: records written meanwhile share it); data nobody
+	// waits on is synced by the interval or FsyncEvery.
+	kick := acks != nil && q.opts.GroupCommit || q.opts.FsyncEvery > 0 && q.unsyncedRecords >= q.opts.FsyncEvery
 	wake(&q.data)
 	q.gaugesLocked()
 	q.mu.Unlock()

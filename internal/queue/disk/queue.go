@@ -42,7 +42,13 @@ type Options struct {
 	FsyncInterval time.Duration
 	// FsyncEvery, when positive, also fsyncs as soon as that many records
 	// are waiting for one.
-	FsyncEvery int
+	// GroupCommit fsyncs at once when a batch whose sender waits for its
+	// acknowledgement (one that carries an Acker) is written, together with
+	// every record written while the previous fsync ran, so acknowledged
+	// ingest is not held up by the interval. Data nobody waits on is still
+	// synced by FsyncInterval and FsyncEvery.
+	GroupCommit bool
+	FsyncEvery  int
 	// Compression is "none" (the default) or "zstd". It applies to new
 	// records; records of either kind are read back.
 	Compression string

@@ -495,3 +495,14 @@ func TestDrainAfterCloseIsCheckpointed(t *testing.T) {
 		t.Fatalf("delivered again: %v", ids)
 	}
 }
+
+func TestGroupCommit(t *testing.T) {
+	opts := testOptions()
+	opts.FsyncInterval = time.Hour
+	opts.GroupCommit = true
+	q := mustOpen(t, t.TempDir(), opts)
+	defer q.Close()
+	a := newAcks()
+	mustPush(t, q, a.batch(1, 2))
+	waitFor(t, "a waited-for batch synced without the interval", func() bool { return a.count() == 1 })
+}
