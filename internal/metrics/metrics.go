@@ -37,6 +37,7 @@ type Metrics struct {
 	queueBytes   *prometheus.GaugeVec
 	queueAge     *prometheus.GaugeVec
 	queueIssues  *prometheus.GaugeVec
+	fsyncSeconds *prometheus.HistogramVec
 	reloads      *prometheus.CounterVec
 }
 
@@ -72,6 +73,12 @@ func New() *Metrics {
 	m.queueBytes = gv("queue_bytes", "Bytes waiting in a destination's queue.", "destination")
 	m.queueAge = gv("queue_oldest_event_age_seconds", "Age of the oldest event in a destination's queue.", "destination")
 	m.queueIssues = gv("queue_disk_problems", "Problems a disk queue met since it was opened, by kind (checkpoint_resets, torn_bytes, corrupt_records, lost_bytes, missing_segments, write_errors, sync_errors, checkpoint_errors).", "destination", "kind")
+	m.fsyncSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "sluice_queue_fsync_seconds",
+		Help:    "Time a disk queue's fsyncs take.",
+		Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5},
+	}, []string{"destination"})
+	m.reg.MustRegister(m.fsyncSeconds)
 	m.reloads = cv("config_reloads_total", "Config reloads, by result (success, failure).", "result")
 	return m
 }
@@ -135,33 +142,36 @@ func (m *Metrics) Function(pipeline, function string) (in, out prometheus.Counte
 
 // Destination holds one destination's metrics, its queue's included.
 type Destination struct {
-	EventsOut   prometheus.Counter
-	BytesOut    prometheus.Counter
-	Retryable   prometheus.Counter
-	Permanent   prometheus.Counter
-	Retries     prometheus.Counter
-	DeadLetter  prometheus.Counter
-	QueueEvents prometheus.Gauge
-	QueueBytes  prometheus.Gauge
-	QueueAge    prometheus.Gauge
-	m           *Metrics
-	name        string
+	EventsOut  prometheus.Counter
+	BytesOut   prometheus.Counter
+	Retryable  prometheus.Counter
+	Permanent  prometheus.Counter
+	Retries    prometheus.Counter
+	DeadLetter prometheus.Counter
+	// FsyncSeconds observes each disk queue fsync.
+	FsyncSeconds prometheus.Observer
+	QueueEvents  prometheus.Gauge
+	QueueBytes   prometheus.Gauge
+	QueueAge     prometheus.Gauge
+	m            *Metrics
+	name         string
 }
 
 // Destination returns the metrics of the named destination.
 func (m *Metrics) Destination(name string) *Destination {
 	return &Destination{
-		EventsOut:   m.destEvents.WithLabelValues(name),
-		BytesOut:    m.destBytes.WithLabelValues(name),
-		Retryable:   m.destErrors.WithLabelValues(name, "retryable"),
-		Permanent:   m.destErrors.WithLabelValues(name, "permanent"),
-		Retries:     m.destRetries.WithLabelValues(name),
-		DeadLetter:  m.deadLetter.WithLabelValues(name),
-		QueueEvents: m.queueEvents.WithLabelValues(name),
-		QueueBytes:  m.queueBytes.WithLabelValues(name),
-		QueueAge:    m.queueAge.WithLabelValues(name),
-		m:           m,
-		name:        name,
+		EventsOut:    m.destEvents.WithLabelValues(name),
+		BytesOut:     m.destBytes.WithLabelValues(name),
+		Retryable:    m.destErrors.WithLabelValues(name, "retryable"),
+		Permanent:    m.destErrors.WithLabelValues(name, "permanent"),
+		Retries:      m.destRetries.WithLabelValues(name),
+		DeadLetter:   m.deadLetter.WithLabelValues(name),
+		FsyncSeconds: m.fsyncSeconds.WithLabelValues(name),
+		QueueEvents:  m.queueEvents.WithLabelValues(name),
+		QueueBytes:   m.queueBytes.WithLabelValues(name),
+		QueueAge:     m.queueAge.WithLabelValues(name),
+		m:            m,
+		name:         name,
 	}
 }
 

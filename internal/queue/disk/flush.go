@@ -79,7 +79,12 @@ func (q *Queue) syncLocked() ([]*event.Batch, error) {
 		if s.wf == nil {
 			continue
 		}
-		if e := s.wf.Sync(); e != nil && err == nil {
+		start := time.Now()
+		e := s.wf.Sync()
+		if m := q.opts.Metrics; m != nil && m.FsyncSeconds != nil {
+			m.FsyncSeconds.Observe(time.Since(start).Seconds())
+		}
+		if e != nil && err == nil {
 			err = fmt.Errorf("sync segment %d: %w", s.seq, e)
 		}
 	}
