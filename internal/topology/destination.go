@@ -232,6 +232,13 @@ func (d *destination) deadLetter(b *event.Batch, cause error) bool {
 // sink is closed.
 func (d *destination) detach(ctx context.Context) {
 	d.popCancel()
+	d.waitDriver(ctx)
+	d.closeSink()
+}
+
+// waitDriver waits for the driver to exit; when ctx is done first, it
+// cancels the delivery in progress (acknowledged Errored) and waits for that.
+func (d *destination) waitDriver(ctx context.Context) {
 	done := make(chan struct{})
 	go func() { d.wg.Wait(); close(done) }()
 	select {
@@ -241,7 +248,6 @@ func (d *destination) detach(ctx context.Context) {
 		<-done
 	}
 	d.cancel()
-	d.closeSink()
 }
 
 func (d *destination) closeSink() {
@@ -271,15 +277,7 @@ func (d *destination) stop(ctx context.Context, drainDisk bool) {
 		return
 	}
 	d.q.Close()
-	done := make(chan struct{})
-	go func() { d.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		d.cancel()
-		<-done
-	}
-	d.cancel()
+	d.waitDriver(ctx)
 	if d.cfg.Queue.Type == "disk" {
 		// Undelivered records stay on disk for the next start.
 		d.closeSink()

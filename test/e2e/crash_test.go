@@ -41,6 +41,35 @@ func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// missing returns how many of ids the collector has not seen.
+func (c *collector) missing(ids []string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		if c.seen[id] == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// waitDelivered waits until the collector has seen every id.
+func (c *collector) waitDelivered(t *testing.T, ids []string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		m := c.missing(ids)
+		if m == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged events never arrived", m, len(ids))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // TestCrashDiskQueue is the durability test of DESIGN.md: with the
 // destination down, acknowledged HTTP ingest goes into a disk queue; the
 // worker is killed with SIGKILL at random moments, several rounds; then the
@@ -135,26 +164,11 @@ destinations:
 	srv.Start()
 	defer srv.Close()
 	p := startIn(t, dir, "worker", cfg)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		col.mu.Lock()
-		missing := 0
-		for _, id := range acked {
-			if col.seen[id] == 0 {
-				missing++
-			}
-		}
-		lines, distinct := col.lines, len(col.seen)
-		col.mu.Unlock()
-		if missing == 0 {
-			t.Logf("%d rounds of kill -9: %d events acknowledged, all delivered; %d distinct received (%d more were queued but their requests were cut by the kill), %d duplicates (%.2f%%)",
-				rounds, n, distinct, distinct-n, lines-distinct, 100*float64(lines-distinct)/float64(distinct))
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d acknowledged events never arrived", missing, n)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	col.waitDelivered(t, acked, 60*time.Second)
+	col.mu.Lock()
+	lines, distinct := col.lines, len(col.seen)
+	col.mu.Unlock()
+	t.Logf("%d rounds of kill -9: %d events acknowledged, all delivered; %d distinct received (%d more were queued but their requests were cut by the kill), %d duplicates (%.2f%%)",
+		rounds, n, distinct, distinct-n, lines-distinct, 100*float64(lines-distinct)/float64(distinct))
 	p.stop()
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,6 +29,17 @@ func postIDs(t *testing.T, url, prefix string, from, n int) int {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// ids lists prefix-from .. prefix-(from+n-1) for each acknowledged request.
+func ids(prefix string, requests []int, per int) []string {
+	var out []string
+	for _, i := range requests {
+		for j := i * per; j < i*per+per; j++ {
+			out = append(out, fmt.Sprintf("%s-%d", prefix, j))
+		}
+	}
+	return out
 }
 
 // serveOn starts the collector on a fixed port (the destination "comes up").
@@ -100,26 +110,7 @@ func TestOutageDiskBlock(t *testing.T) {
 	}
 	col, stop := serveOn(t, dp)
 	defer stop()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		col.mu.Lock()
-		missing := 0
-		for _, i := range acked {
-			for j := i * 100; j < i*100+100; j++ {
-				if col.seen[fmt.Sprintf("b-%d", j)] == 0 {
-					missing++
-				}
-			}
-		}
-		col.mu.Unlock()
-		if missing == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d acknowledged events missing after recovery", missing)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	col.waitDelivered(t, ids("b", acked, 100), 30*time.Second)
 	// Once drained, the source takes events again.
 	if code := postIDs(t, url, "after", 0, 10); code != 200 {
 		t.Fatalf("after recovery: %d", code)
@@ -206,38 +197,17 @@ destinations:
 	if !strings.Contains(p.logs.String(), "no space left on device") {
 		t.Errorf("no clear disk-full error in the log")
 	}
-	var delivered atomic.Int64
 	col, stop := serveOn(t, dp)
 	defer stop()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		col.mu.Lock()
-		missing := 0
-		for _, i := range acked {
-			for j := i * 100; j < i*100+100; j++ {
-				if col.seen[fmt.Sprintf("f-%d", j)] == 0 {
-					missing++
-				}
-			}
-		}
-		delivered.Store(int64(len(col.seen)))
-		col.mu.Unlock()
-		if missing == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d acknowledged events missing after space returned", missing)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	col.waitDelivered(t, ids("f", acked, 100), 30*time.Second)
 	// Space is back: ingest works again without any manual step.
-	deadline = time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for postIDs(t, url, "again", 0, 100) != 200 {
 		if time.Now().After(deadline) {
 			t.Fatal("ingest did not recover after the queue drained")
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Logf("disk full after %d acknowledged requests; %d events delivered after recovery; ingest resumed", len(acked), delivered.Load())
+	t.Logf("disk full after %d acknowledged requests; all %d of their events delivered after recovery; ingest resumed", len(acked), 100*len(acked))
 	p.stop()
 }
