@@ -27,6 +27,7 @@ type roleFlags struct {
 	config, data, api, logFormat, logLevel string
 	watch                                  time.Duration
 	pprof                                  bool
+	apiCert, apiKey                        string
 }
 
 func envOr(name, def string) string {
@@ -50,6 +51,8 @@ func parseRoleFlags(name string, args []string, stderr io.Writer) (*roleFlags, e
 		return nil, fmt.Errorf("SLUICE_WATCH_CONFIG: %w", err)
 	}
 	fs.DurationVar(&f.watch, "watch-config", watch, "config file check interval (0 = off)")
+	fs.StringVar(&f.apiCert, "api-tls-cert", envOr("SLUICE_API_TLS_CERT", ""), "serve the API over HTTPS with this certificate (PEM)")
+	fs.StringVar(&f.apiKey, "api-tls-key", envOr("SLUICE_API_TLS_KEY", ""), "the API certificate's private key (PEM)")
 	fs.BoolVar(&f.pprof, "pprof", envOr("SLUICE_PPROF", "") == "true", "serve Go profiles at /debug/pprof/ on the API listener")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -122,6 +125,8 @@ func runRole(ctx context.Context, role string, args []string, stderr io.Writer) 
 		Reload:        reload,
 		WatchInterval: f.watch,
 		Pprof:         f.pprof,
+		APITLSCert:    f.apiCert,
+		APITLSKey:     f.apiKey,
 	})
 	if err != nil {
 		var ce config.Errors

@@ -5,8 +5,10 @@ package api
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,6 +31,8 @@ type Options struct {
 	Mux *http.ServeMux
 	// Pprof serves the Go profiler at /debug/pprof/.
 	Pprof bool
+	// TLSCertFile and TLSKeyFile, when set, serve HTTPS.
+	TLSCertFile, TLSKeyFile string
 }
 
 // Server is the running API listener.
@@ -89,6 +93,15 @@ func Start(opts Options) (*Server, error) {
 			MaxHeaderBytes:    64 << 10,
 			ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 		},
+	}
+	if opts.TLSCertFile != "" || opts.TLSKeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(opts.TLSCertFile, opts.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("api tls: %w", err)
+		}
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, s.srv.TLSConfig)
 	}
 	s.wg.Add(1)
 	go func() {

@@ -36,6 +36,8 @@ type Options struct {
 	WatchInterval time.Duration
 	// Pprof serves Go profiles at /debug/pprof/ on the API listener.
 	Pprof bool
+	// APITLSCert and APITLSKey, when set, make the API listener HTTPS.
+	APITLSCert, APITLSKey string
 }
 
 // Run starts everything and blocks until ctx is done, then shuts down
@@ -66,7 +68,8 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	rt := topology.New(topology.Options{Registry: opts.Registry, Metrics: m, Logger: log, DataDir: opts.DataDir})
-	apiSrv, err := api.Start(api.Options{Address: opts.APIAddress, Metrics: m, Logger: log, Ready: rt.Running, Version: opts.Version, Pprof: opts.Pprof})
+	apiSrv, err := api.Start(api.Options{Address: opts.APIAddress, Metrics: m, Logger: log, Ready: rt.Running, Version: opts.Version, Pprof: opts.Pprof,
+		TLSCertFile: opts.APITLSCert, TLSKeyFile: opts.APITLSKey})
 	if err != nil {
 		return fmt.Errorf("start api listener on %s: %w", opts.APIAddress, err)
 	}
