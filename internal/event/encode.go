@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // AppendJSON appends e to dst as one JSON object, with dotted keys rebuilt
@@ -30,7 +32,7 @@ func AppendJSON(dst []byte, e *Event, internal bool) []byte {
 	first := true
 	if !e.Time.IsZero() {
 		dst = append(dst, `"@timestamp":"`...)
-		dst = e.Time.UTC().AppendFormat(dst, time.RFC3339Nano)
+		dst = AppendTimestamp(dst, e.Time)
 		dst = append(dst, '"')
 		first = false
 	}
@@ -157,7 +159,7 @@ func appendAnyJSON(dst []byte, x any) []byte {
 		return strconv.AppendBool(dst, t)
 	case time.Time:
 		dst = append(dst, '"')
-		dst = t.UTC().AppendFormat(dst, time.RFC3339Nano)
+		dst = AppendTimestamp(dst, t)
 		return append(dst, '"')
 	case []any:
 		dst = append(dst, '[')
@@ -205,9 +207,12 @@ func AppendJSONString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		// Skip eight plain ASCII bytes at a time: most of a log line needs
 		// no escaping.
-		for i+8 <= len(s) && !needsEscape8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
-			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
-			i += 8
+		if i+8 <= len(s) {
+			// One unaligned 64-bit load per word (s is read-only here).
+			b := unsafe.Slice(unsafe.StringData(s), len(s))
+			for i+8 <= len(b) && !needsEscape8(binary.LittleEndian.Uint64(b[i:])) {
+				i += 8
+			}
 		}
 		if i >= len(s) {
 			break
@@ -261,4 +266,37 @@ func needsEscape8(w uint64) bool {
 	q := w ^ ('"' * lsb8)
 	b := w ^ ('\\' * lsb8)
 	return (w|((w-0x20*lsb8)&^w)|((q-lsb8)&^q)|((b-lsb8)&^b))&msb8 != 0
+}
+
+// AppendTimestamp appends t in UTC as RFC 3339 with as many fractional
+// digits as needed (time.RFC3339Nano's output), without the general
+// formatter's cost. Years outside 0000-9999 fall back to AppendFormat.
+func AppendTimestamp(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, time.RFC3339Nano)
+	}
+	hour, minute, sec := t.Clock()
+	dst = append(dst,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10))
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		dst = append(dst, frac[:n]...)
+	}
+	return append(dst, 'Z')
 }

@@ -154,3 +154,20 @@ func BenchmarkAppendJSON(b *testing.B) {
 		buf = AppendJSON(buf[:0], &ev, false)
 	}
 }
+
+func TestAppendTimestamp(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(1999, 7, 8, 9, 10, 11, 120000000, time.FixedZone("x", 3600)),
+		time.Date(2026, 3, 4, 5, 6, 7, 1000, time.UTC),
+		time.Date(10001, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(0, 1),
+	} {
+		want := tm.UTC().Format(time.RFC3339Nano)
+		if got := string(AppendTimestamp(nil, tm)); got != want {
+			t.Errorf("AppendTimestamp(%v) = %q, want %q", tm, got, want)
+		}
+	}
+}
