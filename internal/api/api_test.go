@@ -2,25 +2,16 @@ package api
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"log/slog"
-	"math/big"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/sluicehq/sluice/internal/component/componenttest"
 
 	"go.uber.org/goleak"
 
@@ -73,8 +64,8 @@ func TestEndpoints(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	dir := t.TempDir()
-	cert, key := writeSelfSigned(t, dir)
+	c := componenttest.SelfSigned(t)
+	cert, key := c.CertFile, c.KeyFile
 	s, err := Start(Options{Address: "127.0.0.1:0", Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TLSCertFile: cert, TLSKeyFile: key})
 	if err != nil {
 		t.Fatal(err)
@@ -92,26 +83,4 @@ func TestTLS(t *testing.T) {
 	if _, err := Start(Options{Address: "127.0.0.1:0", Metrics: metrics.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TLSCertFile: "nope", TLSKeyFile: key}); err == nil || !strings.Contains(err.Error(), "api tls") {
 		t.Fatalf("bad cert file: %v", err)
 	}
-}
-
-func writeSelfSigned(t *testing.T, dir string) (string, string) {
-	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	return cert, key
 }
