@@ -23,9 +23,6 @@ type DestinationSpec struct {
 	Doc       string
 	NewConfig func() any
 	Build     func(cfg any, env Env) (Sink, error)
-	// Internal destinations (stdout, blackhole, file) may see internal
-	// fields; it is up to the Sink, this flag is documentation.
-	External bool
 }
 
 // FunctionSpec describes a pipeline function plugin.

@@ -47,7 +47,6 @@ var Spec = component.DestinationSpec{
 		"errors are retried (honouring Retry-After); other statuses are permanent failures.",
 	NewConfig: NewConfig,
 	Build:     build,
-	External:  true,
 }
 
 func build(cfg any, env component.Env) (component.Sink, error) {
