@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/metrics"
@@ -75,6 +76,27 @@ type Closer interface {
 	Close() error
 }
 
+// Flusher is implemented by functions that emit events of their own on a
+// timer (aggregate, metrics). The runtime calls Flush every FlushInterval
+// from one goroutine, and once more with final set when the pipeline is
+// retired (reload or shutdown). Emitted events enter the routes from the
+// top, as a batch whose source is "pipeline:NAME", so routes can send them
+// elsewhere (by tag, say); they carry no acknowledgement.
+type Flusher interface {
+	FlushInterval() time.Duration
+	Flush(now time.Time, final bool, emit func(event.Event))
+}
+
+// Counter counts things; prometheus.Counter implements it.
+type Counter interface{ Inc() }
+
+type nopCounter struct{}
+
+func (nopCounter) Inc() {}
+
+// NopCounter is a Counter that counts nothing.
+var NopCounter Counter = nopCounter{}
+
 // Env is what the runtime gives a component when building it.
 type Env struct {
 	// Name is the component's name in the config (for functions, the
@@ -89,6 +111,10 @@ type Env struct {
 	// Net opens listening sockets. The runtime's implementation keeps them
 	// open across reloads so that clients see no closed port.
 	Net Listeners
+	// Failures counts the events a function could not process (a parse
+	// failure, say); nil means do not count. Functions use
+	// fnutil.NewFailure rather than reading it directly.
+	Failures Counter
 }
 
 // Listeners opens sockets for sources.

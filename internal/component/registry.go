@@ -27,8 +27,12 @@ type DestinationSpec struct {
 
 // FunctionSpec describes a pipeline function plugin.
 type FunctionSpec struct {
-	Type      string
-	Doc       string
+	Type string
+	Doc  string
+	// Example is a pipeline function in YAML, as a user writes it in a
+	// pipeline's list (starting with "- type: NAME"). The reference docs
+	// show it, and a test checks that it loads.
+	Example   string
 	NewConfig func() any
 	Build     func(cfg any, env Env) (Function, error)
 }

@@ -28,6 +28,7 @@ type Metrics struct {
 	routeEvents  *prometheus.CounterVec
 	fnIn         *prometheus.CounterVec
 	fnOut        *prometheus.CounterVec
+	fnFailures   *prometheus.CounterVec
 	destEvents   *prometheus.CounterVec
 	destBytes    *prometheus.CounterVec
 	destErrors   *prometheus.CounterVec
@@ -64,6 +65,7 @@ func New() *Metrics {
 	m.routeEvents = cv("route_events_total", "Events matched by a route.", "route")
 	m.fnIn = cv("function_events_in_total", "Events into a pipeline function.", "pipeline", "function")
 	m.fnOut = cv("function_events_out_total", "Events out of a pipeline function.", "pipeline", "function")
+	m.fnFailures = cv("function_failures_total", "Events a pipeline function could not process (parse failures); they continue with a failure tag.", "pipeline", "function")
 	m.destEvents = cv("destination_events_out_total", "Events delivered by a destination.", "destination")
 	m.destBytes = cv("destination_bytes_out_total", "Bytes written by a destination.", "destination")
 	m.destErrors = cv("destination_errors_total", "Failed deliveries, by kind (retryable, permanent).", "destination", "kind")
@@ -138,6 +140,11 @@ func (m *Metrics) Route(name string) prometheus.Counter { return m.routeEvents.W
 // Function returns the in and out counters of one pipeline function.
 func (m *Metrics) Function(pipeline, function string) (in, out prometheus.Counter) {
 	return m.fnIn.WithLabelValues(pipeline, function), m.fnOut.WithLabelValues(pipeline, function)
+}
+
+// FunctionFailures returns the failure counter of one pipeline function.
+func (m *Metrics) FunctionFailures(pipeline, function string) prometheus.Counter {
+	return m.fnFailures.WithLabelValues(pipeline, function)
 }
 
 // Destination holds one destination's metrics, its queue's included.

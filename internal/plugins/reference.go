@@ -24,25 +24,34 @@ func Reference(r *component.Registry) string {
 	b.WriteString("`batch` (`max_events: 1000`, `max_bytes: 8MiB`, `timeout: 0`), `retry` (`initial_backoff: 100ms`, `max_backoff: 30s`) ")
 	b.WriteString("and `dead_letter` (`destination: NAME`, where permanently rejected events go). ")
 	b.WriteString("Every function also takes `if` (an expression; only matching events are processed), `description` and `disabled`.\n")
-	section := func(title string, types []string, get func(string) (string, any)) {
+	section := func(title string, types []string, get func(string) (string, string, any)) {
 		fmt.Fprintf(&b, "\n## %s\n", title)
 		for _, t := range types {
-			doc, cfg := get(t)
+			doc, example, cfg := get(t)
 			fmt.Fprintf(&b, "\n### %s\n\n%s\n\n", t, doc)
 			rows := keys(reflect.ValueOf(cfg), "")
 			if len(rows) == 0 {
 				b.WriteString("No options.\n")
-				continue
+			} else {
+				b.WriteString("| key | type | default | description |\n|---|---|---|---|\n")
+				for _, row := range rows {
+					fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", row[0], row[1], row[2], row[3])
+				}
 			}
-			b.WriteString("| key | type | default |\n|---|---|---|\n")
-			for _, row := range rows {
-				fmt.Fprintf(&b, "| `%s` | %s | %s |\n", row[0], row[1], row[2])
+			if example != "" {
+				fmt.Fprintf(&b, "\nExample:\n\n```yaml\n%s\n```\n", strings.TrimRight(example, "\n"))
 			}
 		}
 	}
-	section("Sources", r.SourceTypes(), func(t string) (string, any) { s, _ := r.Source(t); return s.Doc, s.NewConfig() })
-	section("Functions", r.FunctionTypes(), func(t string) (string, any) { s, _ := r.Function(t); return s.Doc, s.NewConfig() })
-	section("Destinations", r.DestinationTypes(), func(t string) (string, any) { s, _ := r.Destination(t); return s.Doc, s.NewConfig() })
+	section("Sources", r.SourceTypes(), func(t string) (string, string, any) { s, _ := r.Source(t); return s.Doc, "", s.NewConfig() })
+	section("Functions", r.FunctionTypes(), func(t string) (string, string, any) {
+		s, _ := r.Function(t)
+		return s.Doc, s.Example, s.NewConfig()
+	})
+	section("Destinations", r.DestinationTypes(), func(t string) (string, string, any) {
+		s, _ := r.Destination(t)
+		return s.Doc, "", s.NewConfig()
+	})
 	return b.String()
 }
 
@@ -51,7 +60,9 @@ var (
 	sizeType     = reflect.TypeOf(config.ByteSize(0))
 )
 
-func keys(v reflect.Value, prefix string) [][3]string {
+// keys lists a config struct's keys as rows of key, type, default and
+// description (the field's `doc` struct tag).
+func keys(v reflect.Value, prefix string) [][4]string {
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			return nil
@@ -61,7 +72,7 @@ func keys(v reflect.Value, prefix string) [][3]string {
 	if v.Kind() != reflect.Struct {
 		return nil
 	}
-	var rows [][3]string
+	var rows [][4]string
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -86,7 +97,7 @@ func keys(v reflect.Value, prefix string) [][3]string {
 			rows = append(rows, keys(fv, key+".")...)
 			continue
 		}
-		rows = append(rows, [3]string{key, typeName(ft), defaultOf(fv)})
+		rows = append(rows, [4]string{key, typeName(ft), defaultOf(fv), strings.ReplaceAll(f.Tag.Get("doc"), "|", "\\|")})
 	}
 	return rows
 }

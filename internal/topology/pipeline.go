@@ -21,8 +21,9 @@ type step struct {
 
 // pipeline runs its functions over a batch, function by function.
 type pipeline struct {
-	name  string
-	steps []step
+	name     string
+	steps    []step
+	flushers []*flushLoop
 }
 
 func buildPipeline(p *config.Pipeline, reg *component.Registry, env component.Env) (*pipeline, error) {
@@ -33,15 +34,16 @@ func buildPipeline(p *config.Pipeline, reg *component.Registry, env component.En
 			return nil, fmt.Errorf("pipeline %s: unknown function type %q", p.Name, f.Type)
 		}
 		name := fmt.Sprintf("%s[%d]", p.Name, i)
+		label := fmt.Sprintf("%d:%s", i, f.Type)
 		fenv := env
 		fenv.Name = name
 		fenv.Logger = env.Logger.With("pipeline", p.Name, "function", f.Type, "index", i)
+		fenv.Failures = env.Metrics.FunctionFailures(p.Name, label)
 		fn, err := spec.Build(f.Config, fenv)
 		if err != nil {
 			pl.close()
 			return nil, fmt.Errorf("pipeline %s function %d (%s): %w", p.Name, i, f.Type, err)
 		}
-		label := fmt.Sprintf("%d:%s", i, f.Type)
 		in, out := env.Metrics.Function(p.Name, label)
 		pl.steps = append(pl.steps, step{fn: fn, cond: f.Program, in: in, out: out,
 			dropped: env.Metrics.DropCounter("function", p.Name+"/"+label, "dropped_by_function")})
@@ -109,6 +111,7 @@ func (s *step) apply(b *event.Batch) {
 }
 
 func (p *pipeline) close() {
+	p.stopFlushers()
 	for _, s := range p.steps {
 		if c, ok := s.fn.(component.Closer); ok {
 			_ = c.Close()

@@ -347,6 +347,9 @@ func (rt *Runtime) buildRouter(cfg *config.Config, dests map[string]*destination
 		r.routes = append(r.routes, route{name: rc.Name, cond: rc.Program, final: rc.Final, pipe: p, dest: d, matched: rt.opts.Metrics.Route(rc.Name)})
 	}
 	r.simple = len(r.routes) == 1 && r.routes[0].final && r.routes[0].cond == nil
+	for _, p := range r.pipes {
+		p.startFlushers(r.consume, rt.opts.Logger)
+	}
 	return r, nil
 }
 
@@ -376,6 +379,13 @@ func (rt *Runtime) Stop(ctx context.Context) {
 		// those pushes fail (their senders get an error) and stopping goes on.
 		rt.opts.Logger.Warn("shutdown: sources are blocked on full queues; closing the queues")
 	case <-ctx.Done():
+	}
+	if r := rt.cur.Load(); r != nil {
+		// Functions that aggregate emit what they hold while the queues
+		// still take events.
+		for _, p := range r.pipes {
+			p.stopFlushers()
+		}
 	}
 	for _, d := range rt.dests {
 		d.q.Close()
