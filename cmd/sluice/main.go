@@ -33,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runRole(ctx, "worker", rest, stderr)
 	case "validate":
 		return runValidate(rest, stdout, stderr)
+	case "preview":
+		return runPreview(rest, os.Stdin, stdout, stderr)
 	case "gen":
 		return runGen(ctx, rest, stdout, stderr)
 	case "queue":
@@ -57,6 +59,9 @@ Usage:
   sluice server   [flags]    run everything in one process (works with no config)
   sluice worker   --config F run a config: sources → routes → pipelines → destinations
   sluice validate --config F check a config; prints every error with file:line
+  sluice preview  --config F [--pipeline P] [--input FILE|-]
+                             run sample events through a pipeline and show
+                             what each function changed
   sluice gen      --to URL   send realistic log load (see sluice gen --help)
   sluice queue inspect|verify DIR
                              report on a disk queue (depth, oldest age, health)

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/metrics"
+	"github.com/sluicehq/sluice/internal/preview"
 	"github.com/sluicehq/sluice/internal/topology"
 )
 
@@ -68,7 +70,9 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	rt := topology.New(topology.Options{Registry: opts.Registry, Metrics: m, Logger: log, DataDir: opts.DataDir})
-	apiSrv, err := api.Start(api.Options{Address: opts.APIAddress, Metrics: m, Logger: log, Ready: rt.Running, Version: opts.Version, Pprof: opts.Pprof,
+	mux := http.NewServeMux()
+	mux.Handle("POST /api/v1/preview", preview.Handler(opts.Registry, rt.Config, log))
+	apiSrv, err := api.Start(api.Options{Address: opts.APIAddress, Metrics: m, Logger: log, Ready: rt.Running, Version: opts.Version, Pprof: opts.Pprof, Mux: mux,
 		TLSCertFile: opts.APITLSCert, TLSKeyFile: opts.APITLSKey})
 	if err != nil {
 		return fmt.Errorf("start api listener on %s: %w", opts.APIAddress, err)

@@ -69,10 +69,12 @@ type Pipeline struct {
 type Function struct {
 	Type string
 	// If is the function's condition; events that do not match pass by.
-	If      string
-	Program *expr.Program
-	Config  any
-	Line    int
+	If string
+	// Description is the user's note about the step.
+	Description string
+	Program     *expr.Program
+	Config      any
+	Line        int
 }
 
 // Destination is one configured destination with its queue.

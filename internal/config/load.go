@@ -22,6 +22,9 @@ type Options struct {
 	// Reserved are addresses the process already listens on (the API), which
 	// sources must not take.
 	Reserved []component.Address
+	// PipelinesOnly accepts a config without sources, routes or
+	// destinations (for sluice preview, which only runs a pipeline).
+	PipelinesOnly bool
 }
 
 // Load reads and validates the config file at path.
@@ -149,6 +152,9 @@ var nameOK = func(s string) bool {
 
 func (l *loader) sources(n *yaml.Node, cfg *Config) {
 	if n == nil {
+		if l.opts.PipelinesOnly {
+			return
+		}
 		l.errorf(nil, "sources", "no sources: add at least one (e.g. sources: {syslog: {type: syslog}})")
 		return
 	}
@@ -182,6 +188,9 @@ func (l *loader) sources(n *yaml.Node, cfg *Config) {
 
 func (l *loader) destinations(n *yaml.Node, cfg *Config) {
 	if n == nil {
+		if l.opts.PipelinesOnly {
+			return
+		}
 		l.errorf(nil, "destinations", "no destinations: add at least one (e.g. destinations: {out: {type: stdout}})")
 		return
 	}
@@ -263,6 +272,9 @@ func (l *loader) pipelines(n *yaml.Node, cfg *Config) {
 				continue
 			}
 			f := &Function{Type: typ, Line: fn.Line}
+			if descNode != nil {
+				f.Description = descNode.Value
+			}
 			if ifNode != nil {
 				f.If = ifNode.Value
 				prog, err := expr.Compile(f.If)
@@ -295,6 +307,9 @@ type routeYAML struct {
 
 func (l *loader) routes(n *yaml.Node, cfg *Config) {
 	if n == nil {
+		if l.opts.PipelinesOnly {
+			return
+		}
 		l.errorf(nil, "routes", "no routes: add one (e.g. routes: [{name: all, destination: out}])")
 		return
 	}
