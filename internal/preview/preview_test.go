@@ -47,7 +47,7 @@ func (splitFn) Apply(ev *event.Event, emit func(event.Event)) bool {
 type countFn struct{ n int }
 
 func (c *countFn) Apply(*event.Event, func(event.Event)) bool { c.n++; return true }
-func (c *countFn) FlushInterval() time.Duration             { return time.Second }
+func (c *countFn) FlushInterval() time.Duration               { return time.Second }
 func (c *countFn) Flush(now time.Time, _ bool, emit func(event.Event)) {
 	e := event.NewSized(now, 1)
 	e.Set("count", c.n)
