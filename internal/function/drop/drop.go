@@ -15,7 +15,7 @@ import (
 // Config is the drop function's configuration.
 type Config struct {
 	// Percentage of events to drop, 0 to 100 (default 100).
-	Percentage float64 `yaml:"percentage"`
+	Percentage float64 `yaml:"percentage" doc:"share of the matching events to drop, 0 to 100, picked at random"`
 }
 
 // Validate checks the percentage.
@@ -38,8 +38,11 @@ func (f *fn) Apply(*event.Event, func(event.Event)) bool {
 
 // Spec registers the drop function.
 var Spec = component.FunctionSpec{
-	Type:      "drop",
-	Doc:       "Drops the events that reach it (use if: to choose them); percentage: N drops N% at random.",
+	Type: "drop",
+	Doc:  "Drops the events that reach it (use if: to choose them); percentage: N drops N% at random.",
+	Example: `- type: drop
+  if: 'log.level == "debug" && kubernetes.namespace != "prod"'
+  percentage: 90`,
 	NewConfig: func() any { return &Config{Percentage: 100} },
 	Build: func(cfg any, _ component.Env) (component.Function, error) {
 		c, ok := cfg.(*Config)

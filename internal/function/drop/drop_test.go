@@ -1,11 +1,13 @@
 package drop
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fntest"
 )
 
 func TestDrop(t *testing.T) {
@@ -30,5 +32,21 @@ func TestDrop(t *testing.T) {
 	}
 	if err := (&Config{Percentage: 101}).Validate(); err == nil {
 		t.Error("101% accepted")
+	}
+}
+
+func TestGolden(t *testing.T) { fntest.RunGolden(t, Spec) }
+
+// TestValidateKeys checks that config errors name the key they are about.
+func TestValidateKeys(t *testing.T) {
+	for _, c := range []struct{ yaml, key string }{
+		{"percentage: 101", "percentage"},
+		{"percentage: -1", "percentage"},
+	} {
+		_, err := fntest.TryBuild(Spec, c.yaml)
+		var fe *component.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.key {
+			t.Errorf("%q: got %v, want an error about %s", c.yaml, err, c.key)
+		}
 	}
 }

@@ -12,16 +12,16 @@ import (
 
 // Field is one field to compute.
 type Field struct {
-	Name  string `yaml:"name"`
-	Value string `yaml:"value"`
+	Name  string `yaml:"name" doc:"field to set"`
+	Value string `yaml:"value" doc:"expression whose result is set"`
 }
 
 // Config is the eval function's configuration.
 type Config struct {
 	// Fields are evaluated in order; later ones see earlier results.
-	Fields []Field `yaml:"fields"`
+	Fields []Field `yaml:"fields" doc:"fields to set, in order, each {name, value} with value an expression; later ones see earlier results, and a failed evaluation leaves the field unset"`
 	// Remove lists fields to delete after the evaluations.
-	Remove []string `yaml:"remove"`
+	Remove []string `yaml:"remove" doc:"fields to delete (with everything below them) after the evaluations"`
 	progs  []*expr.Program
 }
 
@@ -68,6 +68,13 @@ func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
 var Spec = component.FunctionSpec{
 	Type: "eval",
 	Doc:  "Sets fields to the values of expressions (fields: [{name, value}]) and removes fields (remove: [...]).",
+	Example: `- type: eval
+  fields:
+    - name: http.slow
+      value: 'event.duration_ms > 500'
+    - name: service
+      value: 'kubernetes.labels.app ?? "unknown"'
+  remove: [kubernetes.annotations]`,
 	NewConfig: func() any {
 		return &Config{}
 	},

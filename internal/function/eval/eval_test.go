@@ -1,11 +1,13 @@
 package eval
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fntest"
 )
 
 func TestEval(t *testing.T) {
@@ -41,6 +43,23 @@ func TestEvalValidate(t *testing.T) {
 	for _, c := range []*Config{{}, {Fields: []Field{{Value: "1"}}}, {Fields: []Field{{Name: "x", Value: "1 +"}}}} {
 		if err := c.Validate(); err == nil {
 			t.Errorf("%+v: want error", c)
+		}
+	}
+}
+
+func TestGolden(t *testing.T) { fntest.RunGolden(t, Spec) }
+
+// TestValidateKeys checks that config errors name the key they are about.
+func TestValidateKeys(t *testing.T) {
+	for _, c := range []struct{ yaml, key string }{
+		{"", "fields"},
+		{"fields: [{value: \"1\"}]", "fields"},
+		{"fields: [{name: x, value: \"1 +\"}]", "fields"},
+	} {
+		_, err := fntest.TryBuild(Spec, c.yaml)
+		var fe *component.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.key {
+			t.Errorf("%q: got %v, want an error about %s", c.yaml, err, c.key)
 		}
 	}
 }

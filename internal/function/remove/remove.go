@@ -14,7 +14,7 @@ import (
 type Config struct {
 	// Fields are names to delete (with everything below them); a name ending
 	// in "*" deletes every field that starts with the rest.
-	Fields   []string `yaml:"fields"`
+	Fields   []string `yaml:"fields" doc:"fields to delete with everything below them; a name ending in * deletes every field whose name starts with the rest"`
 	exact    []string
 	prefixes []string
 }
@@ -64,8 +64,10 @@ func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
 
 // Spec registers the remove function.
 var Spec = component.FunctionSpec{
-	Type:      "remove",
-	Doc:       "Removes fields (fields: [a, b.c, prefix*]).",
+	Type: "remove",
+	Doc:  "Removes fields (fields: [a, b.c, prefix*]).",
+	Example: `- type: remove
+  fields: [kubernetes.annotations, agent.ephemeral_id, "temp_*"]`,
 	NewConfig: func() any { return &Config{} },
 	Build: func(cfg any, _ component.Env) (component.Function, error) {
 		c, ok := cfg.(*Config)

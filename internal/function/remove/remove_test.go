@@ -1,11 +1,13 @@
 package remove
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fntest"
 )
 
 func TestRemove(t *testing.T) {
@@ -26,6 +28,23 @@ func TestRemove(t *testing.T) {
 	for _, bad := range [][]string{nil, {"*"}, {""}} {
 		if err := (&Config{Fields: bad}).Validate(); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestGolden(t *testing.T) { fntest.RunGolden(t, Spec) }
+
+// TestValidateKeys checks that config errors name the key they are about.
+func TestValidateKeys(t *testing.T) {
+	for _, c := range []struct{ yaml, key string }{
+		{"", "fields"},
+		{"fields: [\"*\"]", "fields"},
+		{"fields: [\"\"]", "fields"},
+	} {
+		_, err := fntest.TryBuild(Spec, c.yaml)
+		var fe *component.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.key {
+			t.Errorf("%q: got %v, want an error about %s", c.yaml, err, c.key)
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 type Config struct {
 	// Fields maps an old name to a new one. Renames run in the order of the
 	// old names, sorted.
-	Fields map[string]string `yaml:"fields"`
+	Fields map[string]string `yaml:"fields" doc:"old name → new name; objects move with everything below them; renames run in the order of the old names, sorted"`
 	from   []string
 }
 
@@ -46,8 +46,13 @@ func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
 
 // Spec registers the rename function.
 var Spec = component.FunctionSpec{
-	Type:      "rename",
-	Doc:       "Renames fields or whole objects (fields: {old.name: new.name}).",
+	Type: "rename",
+	Doc:  "Renames fields or whole objects (fields: {old.name: new.name}).",
+	Example: `- type: rename
+  fields:
+    msg: message
+    k8s: kubernetes
+    level: log.level`,
 	NewConfig: func() any { return &Config{} },
 	Build: func(cfg any, _ component.Env) (component.Function, error) {
 		c, ok := cfg.(*Config)

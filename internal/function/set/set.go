@@ -14,10 +14,10 @@ import (
 // Config is the set function's configuration.
 type Config struct {
 	// Fields maps a field name to a template (%{other.field} is expanded).
-	Fields map[string]string `yaml:"fields"`
+	Fields map[string]string `yaml:"fields" doc:"field name → %{field} template; set in the order of the names, sorted"`
 	// Overwrite replaces existing values (default true); false only fills
 	// fields that are absent.
-	Overwrite bool `yaml:"overwrite"`
+	Overwrite bool `yaml:"overwrite" doc:"replace fields that already exist; false only fills absent ones"`
 	names     []string
 	tmpls     []*template.Template
 }
@@ -57,8 +57,13 @@ func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
 
 // Spec registers the set function.
 var Spec = component.FunctionSpec{
-	Type:      "set",
-	Doc:       "Sets fields to templates (fields: {name: \"%{other}\"}); overwrite: false fills only absent fields.",
+	Type: "set",
+	Doc:  "Sets fields to templates (fields: {name: \"%{other}\"}); overwrite: false fills only absent fields.",
+	Example: `- type: set
+  fields:
+    event.dataset: "%{kubernetes.namespace}.%{kubernetes.labels.app}"
+    environment: production
+  overwrite: false`,
 	NewConfig: func() any { return &Config{Overwrite: true} },
 	Build: func(cfg any, _ component.Env) (component.Function, error) {
 		c, ok := cfg.(*Config)

@@ -1,11 +1,13 @@
 package set
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fntest"
 )
 
 func TestSet(t *testing.T) {
@@ -32,5 +34,21 @@ func TestSet(t *testing.T) {
 	}
 	if err := (&Config{Fields: map[string]string{"x": "%{"}}).Validate(); err == nil {
 		t.Error("bad template accepted")
+	}
+}
+
+func TestGolden(t *testing.T) { fntest.RunGolden(t, Spec) }
+
+// TestValidateKeys checks that config errors name the key they are about.
+func TestValidateKeys(t *testing.T) {
+	for _, c := range []struct{ yaml, key string }{
+		{"", "fields"},
+		{"fields: {x: \"%{\"}", "fields"},
+	} {
+		_, err := fntest.TryBuild(Spec, c.yaml)
+		var fe *component.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.key {
+			t.Errorf("%q: got %v, want an error about %s", c.yaml, err, c.key)
+		}
 	}
 }
