@@ -8,11 +8,24 @@ import (
 	"github.com/sluicehq/sluice/internal/destination/file"
 	httpdest "github.com/sluicehq/sluice/internal/destination/http"
 	"github.com/sluicehq/sluice/internal/destination/stdout"
+	addfields "github.com/sluicehq/sluice/internal/function/add_fields"
+	addtags "github.com/sluicehq/sluice/internal/function/add_tags"
+	aggregate "github.com/sluicehq/sluice/internal/function/aggregate"
+	coerce "github.com/sluicehq/sluice/internal/function/coerce"
 	"github.com/sluicehq/sluice/internal/function/drop"
 	"github.com/sluicehq/sluice/internal/function/eval"
+	flatten "github.com/sluicehq/sluice/internal/function/flatten"
+	hash "github.com/sluicehq/sluice/internal/function/hash"
+	keep "github.com/sluicehq/sluice/internal/function/keep"
+	lookup "github.com/sluicehq/sluice/internal/function/lookup"
+	lowercase "github.com/sluicehq/sluice/internal/function/lowercase"
+	mask "github.com/sluicehq/sluice/internal/function/mask"
+	metricsfn "github.com/sluicehq/sluice/internal/function/metrics"
 	"github.com/sluicehq/sluice/internal/function/remove"
 	"github.com/sluicehq/sluice/internal/function/rename"
 	"github.com/sluicehq/sluice/internal/function/set"
+	split "github.com/sluicehq/sluice/internal/function/split"
+	uppercase "github.com/sluicehq/sluice/internal/function/uppercase"
 	"github.com/sluicehq/sluice/internal/source/datagen"
 	httpsrc "github.com/sluicehq/sluice/internal/source/http"
 	"github.com/sluicehq/sluice/internal/source/syslog"
@@ -25,7 +38,17 @@ func Registry() *component.Registry {
 	for _, s := range []component.SourceSpec{syslog.Spec, httpsrc.Spec, tcp.Spec, datagen.Spec} {
 		r.AddSource(s)
 	}
-	for _, f := range []component.FunctionSpec{eval.Spec, set.Spec, rename.Spec, remove.Spec, drop.Spec} {
+	for _, f := range []component.FunctionSpec{
+		// Reshape.
+		eval.Spec, set.Spec, rename.Spec, remove.Spec, keep.Spec, flatten.Spec, coerce.Spec,
+		lowercase.Spec, uppercase.Spec, split.Spec,
+		// Control.
+		drop.Spec,
+		// Enrich.
+		lookup.Spec, addfields.Spec, addtags.Spec, mask.Spec, hash.Spec,
+		// Aggregate.
+		metricsfn.Spec, aggregate.Spec,
+	} {
 		r.AddFunction(f)
 	}
 	for _, d := range []component.DestinationSpec{file.Spec, stdout.Spec, httpdest.Spec, blackhole.Spec} {

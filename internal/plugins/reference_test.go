@@ -3,7 +3,11 @@ package plugins
 import (
 	"flag"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/sluicehq/sluice/internal/config"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/reference.md")
@@ -24,5 +28,51 @@ func TestReferenceUpToDate(t *testing.T) {
 	}
 	if string(want) != got {
 		t.Fatal("docs/reference.md is out of date: run go test ./internal/plugins -update")
+	}
+}
+
+// TestFunctionExamplesLoad checks that every function's documented example
+// is a valid pipeline function.
+//
+// An example may name a file with a relative `file:` path; the test puts
+// the file of the same base name from the function's testdata folder there.
+func TestFunctionExamplesLoad(t *testing.T) {
+	reg := Registry()
+	pkgDir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	for _, typ := range reg.FunctionTypes() {
+		spec, _ := reg.Function(typ)
+		if spec.Example == "" {
+			t.Errorf("function %s has no example", typ)
+			continue
+		}
+		for _, line := range strings.Split(spec.Example, "\n") {
+			_, file, ok := strings.Cut(line, " file: ")
+			if !ok {
+				continue
+			}
+			data, err := os.ReadFile(filepath.Join(pkgDir, "..", "function", typ, "testdata", filepath.Base(file)))
+			if err != nil {
+				t.Errorf("function %s: example names %s, and its testdata has no such file: %v", typ, file, err)
+				continue
+			}
+			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(file, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var b strings.Builder
+		b.WriteString("sources:\n  in: {type: datagen}\nroutes:\n  - {name: all, pipeline: p, destination: out}\ndestinations:\n  out: {type: blackhole}\npipelines:\n  p:\n")
+		for _, line := range strings.Split(strings.TrimRight(spec.Example, "\n"), "\n") {
+			b.WriteString("    " + line + "\n")
+		}
+		if _, err := config.Parse([]byte(b.String()), typ+"-example.yaml", reg, config.Options{}); err != nil {
+			t.Errorf("function %s: example does not load: %v\n%s", typ, err, b.String())
+		}
 	}
 }
