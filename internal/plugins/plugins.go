@@ -12,15 +12,18 @@ import (
 	addtags "github.com/sluicehq/sluice/internal/function/add_tags"
 	aggregate "github.com/sluicehq/sluice/internal/function/aggregate"
 	coerce "github.com/sluicehq/sluice/internal/function/coerce"
+	"github.com/sluicehq/sluice/internal/function/dissect"
 	"github.com/sluicehq/sluice/internal/function/drop"
 	"github.com/sluicehq/sluice/internal/function/eval"
 	flatten "github.com/sluicehq/sluice/internal/function/flatten"
+	"github.com/sluicehq/sluice/internal/function/grok"
 	hash "github.com/sluicehq/sluice/internal/function/hash"
 	keep "github.com/sluicehq/sluice/internal/function/keep"
 	lookup "github.com/sluicehq/sluice/internal/function/lookup"
 	lowercase "github.com/sluicehq/sluice/internal/function/lowercase"
 	mask "github.com/sluicehq/sluice/internal/function/mask"
 	metricsfn "github.com/sluicehq/sluice/internal/function/metrics"
+	"github.com/sluicehq/sluice/internal/function/regex"
 	"github.com/sluicehq/sluice/internal/function/remove"
 	"github.com/sluicehq/sluice/internal/function/rename"
 	"github.com/sluicehq/sluice/internal/function/set"
@@ -39,6 +42,8 @@ func Registry() *component.Registry {
 		r.AddSource(s)
 	}
 	for _, f := range []component.FunctionSpec{
+		// Parse.
+		grok.Spec, regex.Spec, dissect.Spec,
 		// Reshape.
 		eval.Spec, set.Spec, rename.Spec, remove.Spec, keep.Spec, flatten.Spec, coerce.Spec,
 		lowercase.Spec, uppercase.Spec, split.Spec,
