@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -73,6 +74,43 @@ func TestFunctionExamplesLoad(t *testing.T) {
 		}
 		if _, err := config.Parse([]byte(b.String()), typ+"-example.yaml", reg, config.Options{}); err != nil {
 			t.Errorf("function %s: example does not load: %v\n%s", typ, err, b.String())
+		}
+	}
+}
+
+// TestFailureTagsDocumented keeps the failure tag table of
+// docs/functions.md true: every function's default tag_on_failure must be
+// in it, next to the function's name.
+func TestFailureTagsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/functions.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) > 3 {
+			rows[strings.TrimSpace(cells[1])] = cells[2]
+		}
+	}
+	reg := Registry()
+	for _, typ := range reg.FunctionTypes() {
+		spec, _ := reg.Function(typ)
+		v := reflect.ValueOf(spec.NewConfig()).Elem()
+		for i := 0; i < v.NumField(); i++ {
+			if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ","); name != "tag_on_failure" {
+				continue
+			}
+			tags, ok := v.Field(i).Interface().([]string)
+			if !ok {
+				t.Errorf("%s: tag_on_failure is %s, want []string", typ, v.Field(i).Type())
+				continue
+			}
+			for _, tag := range tags {
+				if !strings.Contains(rows[typ], "`"+tag+"`") {
+					t.Errorf("docs/functions.md: the failure tag table lacks %s's default tag %q", typ, tag)
+				}
+			}
 		}
 	}
 }
