@@ -300,18 +300,30 @@ func (e *Event) Delete(path string) bool {
 		e.Time = time.Time{}
 		return had
 	}
-	n := len(e.fields)
-	out := e.fields[:0]
-	for _, f := range e.fields {
-		k := f.Key
-		if k == path || (len(k) > len(path) && k[len(path)] == '.' && strings.HasPrefix(k, path)) {
-			continue
+	under := func(k string) bool {
+		return k == path || (len(k) > len(path) && k[len(path)] == '.' && strings.HasPrefix(k, path))
+	}
+	// Find the first field to delete before writing anything: most calls
+	// delete nothing, and rewriting the slice costs write barriers.
+	first := -1
+	for i := range e.fields {
+		if under(e.fields[i].Key) {
+			first = i
+			break
 		}
-		out = append(out, f)
+	}
+	if first < 0 {
+		return false
+	}
+	out := e.fields[:first]
+	for _, f := range e.fields[first+1:] {
+		if !under(f.Key) {
+			out = append(out, f)
+		}
 	}
 	clear(e.fields[len(out):])
 	e.fields = out
-	return len(out) != n
+	return true
 }
 
 func (e *Event) deletePrefix(path string) {

@@ -12,13 +12,17 @@ import (
 	addtags "github.com/sluicehq/sluice/internal/function/add_tags"
 	aggregate "github.com/sluicehq/sluice/internal/function/aggregate"
 	coerce "github.com/sluicehq/sluice/internal/function/coerce"
+	csvfn "github.com/sluicehq/sluice/internal/function/csv"
 	"github.com/sluicehq/sluice/internal/function/dissect"
 	"github.com/sluicehq/sluice/internal/function/drop"
 	"github.com/sluicehq/sluice/internal/function/eval"
 	flatten "github.com/sluicehq/sluice/internal/function/flatten"
 	"github.com/sluicehq/sluice/internal/function/grok"
 	hash "github.com/sluicehq/sluice/internal/function/hash"
+	jsonfn "github.com/sluicehq/sluice/internal/function/json"
 	keep "github.com/sluicehq/sluice/internal/function/keep"
+	"github.com/sluicehq/sluice/internal/function/kv"
+	"github.com/sluicehq/sluice/internal/function/logfmt"
 	lookup "github.com/sluicehq/sluice/internal/function/lookup"
 	lowercase "github.com/sluicehq/sluice/internal/function/lowercase"
 	mask "github.com/sluicehq/sluice/internal/function/mask"
@@ -26,6 +30,7 @@ import (
 	"github.com/sluicehq/sluice/internal/function/regex"
 	"github.com/sluicehq/sluice/internal/function/remove"
 	"github.com/sluicehq/sluice/internal/function/rename"
+	"github.com/sluicehq/sluice/internal/function/serialize"
 	"github.com/sluicehq/sluice/internal/function/set"
 	split "github.com/sluicehq/sluice/internal/function/split"
 	uppercase "github.com/sluicehq/sluice/internal/function/uppercase"
@@ -43,10 +48,10 @@ func Registry() *component.Registry {
 	}
 	for _, f := range []component.FunctionSpec{
 		// Parse.
-		grok.Spec, regex.Spec, dissect.Spec,
+		jsonfn.Spec, kv.Spec, logfmt.Spec, csvfn.Spec, grok.Spec, regex.Spec, dissect.Spec,
 		// Reshape.
 		eval.Spec, set.Spec, rename.Spec, remove.Spec, keep.Spec, flatten.Spec, coerce.Spec,
-		lowercase.Spec, uppercase.Spec, split.Spec,
+		lowercase.Spec, uppercase.Spec, split.Spec, serialize.Spec,
 		// Control.
 		drop.Spec,
 		// Enrich.
