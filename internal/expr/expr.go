@@ -27,9 +27,17 @@ import (
 )
 
 // Env is what a program runs against. It is passed by pointer and never kept.
+//
+// Field reads are calls of the func-typed fields below rather than of
+// registered functions: expr calls a func field of a known signature
+// directly (OpCallTyped), while a registered function gets its arguments in
+// a slice allocated on every run.
 type Env struct {
-	Event  *event.Event
-	Source string
+	Event  *event.Event `expr:"-"`
+	Source string       `expr:"$source"`
+	// Get and Exists read Event; each runner sets them once.
+	Get    func(path any) any  `expr:"$get"`
+	Exists func(path any) bool `expr:"$exists"`
 }
 
 const (
@@ -42,6 +50,10 @@ const (
 type Program struct {
 	src  string
 	prog *vm.Program
+	// tag is set for programs of the form "literal" in tags, the most
+	// common filter of all, which Match answers without the VM.
+	tag    string
+	hasTag bool
 }
 
 // Error is a compile error with the position of the problem.
@@ -58,17 +70,6 @@ func (e *Error) Error() string {
 
 func options() []exprlang.Option {
 	return []exprlang.Option{
-		exprlang.Function(fnGet, func(p ...any) (any, error) {
-			env := p[0].(*Env)
-			v, _ := env.Event.Get(p[1].(string))
-			return v, nil
-		}, new(func(*Env, string) any)),
-		exprlang.Function(fnExists, func(p ...any) (any, error) {
-			return p[0].(*Env).Event.Has(p[1].(string)), nil
-		}, new(func(*Env, string) bool)),
-		exprlang.Function(fnSource, func(p ...any) (any, error) {
-			return p[0].(*Env).Source, nil
-		}, new(func(*Env) string)),
 		exprlang.Env(&Env{}),
 	}
 }
@@ -97,7 +98,14 @@ func Compile(src string) (*Program, error) {
 	if err != nil {
 		return nil, toError(src, err)
 	}
-	return &Program{src: src, prog: prog}, nil
+	pr := &Program{src: src, prog: prog}
+	if b, ok := tree.Node.(*ast.BinaryNode); ok && b.Operator == "in" {
+		lit, isStr := b.Left.(*ast.StringNode)
+		if path, isGet := pathOf(b.Right); isStr && isGet && path == event.TagsField {
+			pr.tag, pr.hasTag = lit.Value, true
+		}
+	}
+	return pr, nil
 }
 
 func toError(src string, err error) error {
@@ -119,14 +127,22 @@ type runner struct {
 	env Env
 }
 
-var runnerPool = sync.Pool{New: func() any { return new(runner) }}
+var runnerPool = sync.Pool{New: func() any {
+	r := new(runner)
+	r.env.Get = func(path any) any {
+		v, _ := r.env.Event.Get(path.(string))
+		return v
+	}
+	r.env.Exists = func(path any) bool { return r.env.Event.Has(path.(string)) }
+	return r
+}}
 
 // Eval runs the program against ev.
 func (p *Program) Eval(ev *event.Event, source string) (any, error) {
 	r := runnerPool.Get().(*runner)
-	r.env = Env{Event: ev, Source: source}
+	r.env.Event, r.env.Source = ev, source
 	out, err := r.vm.Run(p.prog, &r.env)
-	r.env = Env{}
+	r.env.Event, r.env.Source = nil, ""
 	runnerPool.Put(r)
 	return out, err
 }
@@ -135,6 +151,22 @@ func (p *Program) Eval(ev *event.Event, source string) (any, error) {
 // An evaluation error (a missing field compared with a number, say) is no
 // match, and is returned for counting.
 func (p *Program) Match(ev *event.Event, source string) (bool, error) {
+	if p.hasTag {
+		v, ok := ev.Lookup(event.TagsField)
+		if !ok {
+			return false, nil
+		}
+		if tags, isList := v.Interface().([]any); isList {
+			for _, t := range tags {
+				if t == p.tag {
+					return true, nil
+				}
+			}
+			return false, nil
+		}
+		// Anything else (a string tags field) goes through the VM, so the
+		// answer is expr's.
+	}
 	out, err := p.Eval(ev, source)
 	if err != nil {
 		return false, err
@@ -156,9 +188,9 @@ func (c *collector) Visit(node *ast.Node) {
 	}
 }
 
-// rewriter turns field references into $get($env, "dotted.path") calls. ast.Walk
+// rewriter turns field references into $get("dotted.path") calls. ast.Walk
 // visits children before parents, so "a.b.c" is rewritten bottom-up: the
-// identifier a becomes $get($env,"a"), then each member access on such a call
+// identifier a becomes $get("a"), then each member access on such a call
 // folds into it.
 type rewriter struct {
 	callees map[ast.Node]bool
@@ -169,7 +201,7 @@ type rewriter struct {
 func getCall(path string) *ast.CallNode {
 	return &ast.CallNode{
 		Callee:    &ast.IdentifierNode{Value: fnGet},
-		Arguments: []ast.Node{&ast.IdentifierNode{Value: "$env"}, &ast.StringNode{Value: path}},
+		Arguments: []ast.Node{&ast.StringNode{Value: path}},
 	}
 }
 
@@ -180,10 +212,10 @@ func pathOf(n ast.Node) (string, bool) {
 		return "", false
 	}
 	id, ok := c.Callee.(*ast.IdentifierNode)
-	if !ok || id.Value != fnGet || len(c.Arguments) != 2 {
+	if !ok || id.Value != fnGet || len(c.Arguments) != 1 {
 		return "", false
 	}
-	s, ok := c.Arguments[1].(*ast.StringNode)
+	s, ok := c.Arguments[0].(*ast.StringNode)
 	if !ok {
 		return "", false
 	}
@@ -197,7 +229,7 @@ func (r *rewriter) Visit(node *ast.Node) {
 			return
 		}
 		if n.Value == "__source" {
-			ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: fnSource}, Arguments: []ast.Node{&ast.IdentifierNode{Value: "$env"}}})
+			ast.Patch(node, &ast.IdentifierNode{Value: fnSource})
 			return
 		}
 		ast.Patch(node, getCall(n.Value))
@@ -228,7 +260,7 @@ func (r *rewriter) Visit(node *ast.Node) {
 				r.err = fmt.Errorf("exists takes a field name, like exists(user.id) or exists(\"@timestamp\")")
 				return
 			}
-			ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: fnExists}, Arguments: []ast.Node{&ast.IdentifierNode{Value: "$env"}, &ast.StringNode{Value: p}}})
+			ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: fnExists}, Arguments: []ast.Node{&ast.StringNode{Value: p}}})
 		case "field":
 			if len(n.Arguments) != 1 {
 				r.err = fmt.Errorf("field takes one name, like field(\"@timestamp\")")

@@ -118,3 +118,37 @@ func BenchmarkMatch(b *testing.B) {
 		})
 	}
 }
+
+// TestTagFastPath checks that `"x" in tags`, answered without the VM, gives
+// the VM's answers.
+func TestTagFastPath(t *testing.T) {
+	fast, err := Compile(`"throttled" in tags`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := Compile(`("throttled" in tags) == true`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fast.hasTag || slow.hasTag {
+		t.Fatal("fast path not chosen as expected")
+	}
+	cases := []func(*event.Event){
+		func(*event.Event) {},
+		func(e *event.Event) { e.AddTag("throttled") },
+		func(e *event.Event) { e.AddTag("other") },
+		func(e *event.Event) { e.AddTag("other"); e.AddTag("throttled") },
+		func(e *event.Event) { e.Set("tags", "throttled") },
+		func(e *event.Event) { e.Set("tags", 42) },
+		func(e *event.Event) { e.Set("tags", []any{1, "throttled"}) },
+	}
+	for i, setup := range cases {
+		ev := event.New(time.Now(), "m")
+		setup(&ev)
+		got, _ := fast.Match(&ev, "")
+		want, _ := slow.Match(&ev, "")
+		if got != want {
+			t.Errorf("case %d: fast path says %v, the VM %v", i, got, want)
+		}
+	}
+}
