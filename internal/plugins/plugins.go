@@ -13,8 +13,10 @@ import (
 	aggregate "github.com/sluicehq/sluice/internal/function/aggregate"
 	coerce "github.com/sluicehq/sluice/internal/function/coerce"
 	csvfn "github.com/sluicehq/sluice/internal/function/csv"
+	"github.com/sluicehq/sluice/internal/function/dedupe"
 	"github.com/sluicehq/sluice/internal/function/dissect"
 	"github.com/sluicehq/sluice/internal/function/drop"
+	dynamicsample "github.com/sluicehq/sluice/internal/function/dynamic_sample"
 	"github.com/sluicehq/sluice/internal/function/eval"
 	flatten "github.com/sluicehq/sluice/internal/function/flatten"
 	"github.com/sluicehq/sluice/internal/function/grok"
@@ -30,9 +32,12 @@ import (
 	"github.com/sluicehq/sluice/internal/function/regex"
 	"github.com/sluicehq/sluice/internal/function/remove"
 	"github.com/sluicehq/sluice/internal/function/rename"
+	"github.com/sluicehq/sluice/internal/function/sample"
 	"github.com/sluicehq/sluice/internal/function/serialize"
 	"github.com/sluicehq/sluice/internal/function/set"
 	split "github.com/sluicehq/sluice/internal/function/split"
+	"github.com/sluicehq/sluice/internal/function/suppress"
+	"github.com/sluicehq/sluice/internal/function/throttle"
 	uppercase "github.com/sluicehq/sluice/internal/function/uppercase"
 	"github.com/sluicehq/sluice/internal/source/datagen"
 	httpsrc "github.com/sluicehq/sluice/internal/source/http"
@@ -53,7 +58,7 @@ func Registry() *component.Registry {
 		eval.Spec, set.Spec, rename.Spec, remove.Spec, keep.Spec, flatten.Spec, coerce.Spec,
 		lowercase.Spec, uppercase.Spec, split.Spec, serialize.Spec,
 		// Control.
-		drop.Spec,
+		drop.Spec, throttle.Spec, sample.Spec, dynamicsample.Spec, suppress.Spec, dedupe.Spec,
 		// Enrich.
 		lookup.Spec, addfields.Spec, addtags.Spec, mask.Spec, hash.Spec,
 		// Aggregate.
