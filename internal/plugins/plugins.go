@@ -12,9 +12,11 @@ import (
 	addtags "github.com/sluicehq/sluice/internal/function/add_tags"
 	aggregate "github.com/sluicehq/sluice/internal/function/aggregate"
 	coerce "github.com/sluicehq/sluice/internal/function/coerce"
+	"github.com/sluicehq/sluice/internal/function/cri"
 	csvfn "github.com/sluicehq/sluice/internal/function/csv"
 	"github.com/sluicehq/sluice/internal/function/dedupe"
 	"github.com/sluicehq/sluice/internal/function/dissect"
+	"github.com/sluicehq/sluice/internal/function/docker"
 	"github.com/sluicehq/sluice/internal/function/drop"
 	dynamicsample "github.com/sluicehq/sluice/internal/function/dynamic_sample"
 	"github.com/sluicehq/sluice/internal/function/eval"
@@ -37,7 +39,9 @@ import (
 	"github.com/sluicehq/sluice/internal/function/set"
 	split "github.com/sluicehq/sluice/internal/function/split"
 	"github.com/sluicehq/sluice/internal/function/suppress"
+	syslogfn "github.com/sluicehq/sluice/internal/function/syslog"
 	"github.com/sluicehq/sluice/internal/function/throttle"
+	"github.com/sluicehq/sluice/internal/function/timestamp"
 	uppercase "github.com/sluicehq/sluice/internal/function/uppercase"
 	"github.com/sluicehq/sluice/internal/source/datagen"
 	httpsrc "github.com/sluicehq/sluice/internal/source/http"
@@ -54,6 +58,7 @@ func Registry() *component.Registry {
 	for _, f := range []component.FunctionSpec{
 		// Parse.
 		jsonfn.Spec, kv.Spec, logfmt.Spec, csvfn.Spec, grok.Spec, regex.Spec, dissect.Spec,
+		syslogfn.Spec, cri.Spec, docker.Spec, timestamp.Spec,
 		// Reshape.
 		eval.Spec, set.Spec, rename.Spec, remove.Spec, keep.Spec, flatten.Spec, coerce.Spec,
 		lowercase.Spec, uppercase.Spec, split.Spec, serialize.Spec,

@@ -17,6 +17,7 @@ import (
 	"github.com/sluicehq/sluice/internal/component/componenttest"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/syslogparse"
 )
 
 type fixture struct {
@@ -198,7 +199,7 @@ func TestSourceUDP(t *testing.T) {
 	if v, _ := evs[0].Get("log.syslog.structured_data.a@1.k"); v != "v" {
 		t.Errorf("structured data = %v", v)
 	}
-	if !evs[2].HasTag(tagParseFailure) || !evs[3].HasTag(tagTruncated) {
+	if !evs[2].HasTag(syslogparse.TagParseFailure) || !evs[3].HasTag(tagTruncated) {
 		t.Errorf("tags: %v, %v", evs[2].Fields(), evs[3].Fields())
 	}
 	for _, ev := range evs {
@@ -251,7 +252,7 @@ func TestSourceTCPOversizedAndMalformed(t *testing.T) {
 	if orig, _ := evs[0].GetString("event.original"); orig != long[:32] {
 		t.Errorf("event.original = %q", orig)
 	}
-	if !evs[1].HasTag(tagParseFailure) || evs[1].Message() != "\x00\xff garbage" {
+	if !evs[1].HasTag(syslogparse.TagParseFailure) || evs[1].Message() != "\x00\xff garbage" {
 		t.Errorf("malformed event: %q", evs[1].Message())
 	}
 	if evs[2].Message() != "ok" {

@@ -8,9 +8,8 @@
 // including the Cisco IOS and ASA variants. Malformed messages are kept raw
 // in message and tagged _syslogparsefailure.
 //
-// The parser is written here rather than taken from go-syslog: it builds
-// events straight from the input bytes without intermediate pointers, maps
-// or copies (see BenchmarkParse5424 against BenchmarkGoSyslog5424).
+// Parsing and building events is package syslogparse, shared with the
+// syslog function.
 package syslog
 
 import (
@@ -20,7 +19,6 @@ import (
 	"log/slog"
 	"net"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/component"
@@ -28,6 +26,7 @@ import (
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/metrics"
 	"github.com/sluicehq/sluice/internal/netsrc"
+	"github.com/sluicehq/sluice/internal/syslogparse"
 )
 
 // Spec registers the source type "syslog".
@@ -44,6 +43,9 @@ var Spec = component.SourceSpec{
 	NewConfig: func() any { return NewConfig() },
 	Build:     build,
 }
+
+// tagTruncated marks a message cut at max_message_bytes.
+const tagTruncated = "_truncated"
 
 // Protocols a Config may list.
 const (
@@ -121,7 +123,7 @@ func (c *Config) Validate() error {
 	if c.TLS.Enabled && !c.has(ProtocolTCP) {
 		return component.Errorf("tls", "applies to tcp, which protocols does not list")
 	}
-	if _, err := loadLocation(c.Timezone); err != nil {
+	if _, err := syslogparse.LoadLocation(c.Timezone); err != nil {
 		return component.Errorf("timezone", "%v", err)
 	}
 	return nil
@@ -136,39 +138,6 @@ func (c *Config) Addresses() []component.Address {
 		out = append(out, component.Address{Network: p, Address: c.Address})
 	}
 	return out
-}
-
-// loadLocation parses the timezone option.
-func loadLocation(name string) (*time.Location, error) {
-	switch name {
-	case "", "UTC", "utc", "Z":
-		return time.UTC, nil
-	case "Local", "local":
-		return time.Local, nil
-	}
-	if name[0] == '+' || name[0] == '-' {
-		rest := name[1:]
-		switch {
-		case len(rest) == 2:
-			rest += "00"
-		case len(rest) == 5 && rest[2] == ':':
-			rest = rest[:2] + rest[3:]
-		}
-		n, err := strconv.Atoi(rest)
-		if err != nil || len(rest) != 4 || rest[0] == '+' || rest[0] == '-' || n/100 > 23 || n%100 > 59 {
-			return nil, fmt.Errorf("invalid offset %q (use e.g. +02:00)", name)
-		}
-		secs := (n/100*60 + n%100) * 60
-		if name[0] == '-' {
-			secs = -secs
-		}
-		return time.FixedZone(name, secs), nil
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, fmt.Errorf("unknown time zone %q (use an IANA name like Europe/Berlin, Local, UTC or an offset like +02:00): %w", name, err)
-	}
-	return loc, nil
 }
 
 type source struct {
@@ -186,7 +155,7 @@ func build(cfg any, env component.Env) (component.Source, error) {
 	if !ok {
 		return nil, fmt.Errorf("syslog source: config is %T, not *syslog.Config", cfg)
 	}
-	loc, err := loadLocation(c.Timezone)
+	loc, err := syslogparse.LoadLocation(c.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("syslog source %s: %w", env.Name, err)
 	}
@@ -208,7 +177,7 @@ func build(cfg any, env component.Env) (component.Source, error) {
 	}
 	if c.has(ProtocolUDP) {
 		// The UDP loop is one goroutine, so one builder serves it.
-		b := newBuilder(loc, c.KeepOriginal)
+		b := syslogparse.NewBuilder(loc, c.KeepOriginal)
 		s.udp = netsrc.NewUDPServer(env, s.m, netsrc.UDPConfig{
 			Address:         c.Address,
 			MaxMessageBytes: int(c.MaxMessageBytes),
@@ -260,7 +229,7 @@ func (s *source) Stop(ctx context.Context) error {
 // before the next read.
 func (s *source) serveTCP(ctx context.Context, c *netsrc.Conn) error {
 	fr := netsrc.NewFramer(c, netsrc.FramerOptions{MaxBytes: int(s.cfg.MaxMessageBytes), OctetCounting: true})
-	b := newBuilder(s.loc, s.cfg.KeepOriginal)
+	b := syslogparse.NewBuilder(s.loc, s.cfg.KeepOriginal)
 	addr := c.RemoteAddrString()
 	warned := false
 	for {
@@ -280,7 +249,7 @@ func (s *source) serveTCP(ctx context.Context, c *netsrc.Conn) error {
 			now := time.Now()
 			failed := 0
 			for _, f := range ch.Frames {
-				ev, ok := b.build(f.Text, now, addr, boolInt(f.Truncated))
+				ev, ok := b.Build(f.Text, now, addr, boolInt(f.Truncated))
 				if !ok {
 					failed++
 				}
@@ -300,14 +269,14 @@ func (s *source) serveTCP(ctx context.Context, c *netsrc.Conn) error {
 	}
 }
 
-func (s *source) handleUDP(ctx context.Context, b *builder, msgs []netsrc.Datagram, n int) error {
+func (s *source) handleUDP(ctx context.Context, b *syslogparse.Builder, msgs []netsrc.Datagram, n int) error {
 	batch := event.NewBatch(s.env.Name)
 	batch.Bytes = n
 	batch.Events = slices.Grow(batch.Events, len(msgs))
 	now := time.Now()
 	failed, oversized := 0, 0
 	for _, d := range msgs {
-		ev, ok := b.build(d.Text, now, d.Addr, boolInt(d.Truncated))
+		ev, ok := b.Build(d.Text, now, d.Addr, boolInt(d.Truncated))
 		if !ok {
 			failed++
 		}

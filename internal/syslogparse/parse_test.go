@@ -1,4 +1,4 @@
-package syslog
+package syslogparse
 
 import (
 	"bufio"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -168,25 +169,25 @@ func TestParse(t *testing.T) {
 			name:   "5424 bad timestamp",
 			in:     `<165>1 2003-13-11T22:14:15Z host app - - - msg`,
 			time:   recvTime,
-			fields: pri(165, fields{"message": `<165>1 2003-13-11T22:14:15Z host app - - - msg`, "tags": tagParseFailure}),
+			fields: pri(165, fields{"message": `<165>1 2003-13-11T22:14:15Z host app - - - msg`, "tags": TagParseFailure}),
 		},
 		{
 			name:   "5424 bad structured data",
 			in:     `<165>1 - host app - - [id x=1] msg`,
 			time:   recvTime,
-			fields: pri(165, fields{"message": `<165>1 - host app - - [id x=1] msg`, "tags": tagParseFailure}),
+			fields: pri(165, fields{"message": `<165>1 - host app - - [id x=1] msg`, "tags": TagParseFailure}),
 		},
 		{
 			name:   "5424 unterminated structured data",
 			in:     `<165>1 - host app - - [id x="1" msg`,
 			time:   recvTime,
-			fields: pri(165, fields{"message": `<165>1 - host app - - [id x="1" msg`, "tags": tagParseFailure}),
+			fields: pri(165, fields{"message": `<165>1 - host app - - [id x="1" msg`, "tags": TagParseFailure}),
 		},
 		{
 			name:   "5424 truncated header",
 			in:     `<165>1 2003-10-11T22:14:15Z host`,
 			time:   recvTime,
-			fields: pri(165, fields{"message": `<165>1 2003-10-11T22:14:15Z host`, "tags": tagParseFailure}),
+			fields: pri(165, fields{"message": `<165>1 2003-10-11T22:14:15Z host`, "tags": TagParseFailure}),
 		},
 		{
 			name: "3164 rfc example",
@@ -300,12 +301,12 @@ func TestParse(t *testing.T) {
 			ok:   true, time: recvTime,
 			fields: pri(13, fields{"message": "Mar 35 10:00:00 host app: x"}),
 		},
-		{name: "no pri", in: "hello world", time: recvTime, fields: fields{"message": "hello world", "tags": tagParseFailure, "log.source.address": addr}},
-		{name: "empty pri", in: "<>hello", time: recvTime, fields: fields{"message": "<>hello", "tags": tagParseFailure, "log.source.address": addr}},
-		{name: "pri too big", in: "<192>hello", time: recvTime, fields: fields{"message": "<192>hello", "tags": tagParseFailure, "log.source.address": addr}},
-		{name: "pri too long", in: "<0013>hello", time: recvTime, fields: fields{"message": "<0013>hello", "tags": tagParseFailure, "log.source.address": addr}},
-		{name: "pri unterminated", in: "<13", time: recvTime, fields: fields{"message": "<13", "tags": tagParseFailure, "log.source.address": addr}},
-		{name: "empty", in: "", time: recvTime, fields: fields{"message": "", "tags": tagParseFailure, "log.source.address": addr}},
+		{name: "no pri", in: "hello world", time: recvTime, fields: fields{"message": "hello world", "tags": TagParseFailure, "log.source.address": addr}},
+		{name: "empty pri", in: "<>hello", time: recvTime, fields: fields{"message": "<>hello", "tags": TagParseFailure, "log.source.address": addr}},
+		{name: "pri too big", in: "<192>hello", time: recvTime, fields: fields{"message": "<192>hello", "tags": TagParseFailure, "log.source.address": addr}},
+		{name: "pri too long", in: "<0013>hello", time: recvTime, fields: fields{"message": "<0013>hello", "tags": TagParseFailure, "log.source.address": addr}},
+		{name: "pri unterminated", in: "<13", time: recvTime, fields: fields{"message": "<13", "tags": TagParseFailure, "log.source.address": addr}},
+		{name: "empty", in: "", time: recvTime, fields: fields{"message": "", "tags": TagParseFailure, "log.source.address": addr}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,8 +318,8 @@ func TestParse(t *testing.T) {
 			if recv.IsZero() {
 				recv = recvTime
 			}
-			b := newBuilder(loc, false)
-			ev, ok := b.build(tt.in, recv, addr, 0)
+			b := NewBuilder(loc, false)
+			ev, ok := b.Build(tt.in, recv, addr, 0)
 			if ok != tt.ok {
 				t.Errorf("ok = %v, want %v", ok, tt.ok)
 			}
@@ -329,7 +330,7 @@ func TestParse(t *testing.T) {
 
 func TestParseKeepOriginal(t *testing.T) {
 	for _, in := range []string{`<13>Mar 15 10:00:00 host app: x`, "garbage"} {
-		ev, _ := newBuilder(time.UTC, true).build(in, recvTime, "", 0)
+		ev, _ := NewBuilder(time.UTC, true).Build(in, recvTime, "", 0)
 		if got, _ := ev.GetString("event.original"); got != in {
 			t.Errorf("event.original = %q, want %q", got, in)
 		}
@@ -347,7 +348,7 @@ func TestParseGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newBuilder(time.UTC, false)
+	b := NewBuilder(time.UTC, false)
 	var out bytes.Buffer
 	sc := bufio.NewScanner(bytes.NewReader(in))
 	for sc.Scan() {
@@ -355,7 +356,7 @@ func TestParseGolden(t *testing.T) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		ev, _ := b.build(line, recvTime, "192.0.2.1:514", 0)
+		ev, _ := b.Build(line, recvTime, "192.0.2.1:514", 0)
 		out.WriteString(line)
 		out.WriteString("\n=> ")
 		out.Write(event.AppendJSON(nil, &ev, true))
@@ -405,14 +406,14 @@ func TestLoadLocation(t *testing.T) {
 		{in: "Mars/Olympus_Mons", wantErr: true},
 	}
 	for _, tt := range tests {
-		loc, err := loadLocation(tt.in)
+		loc, err := LoadLocation(tt.in)
 		if (err != nil) != tt.wantErr {
-			t.Errorf("loadLocation(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			t.Errorf("LoadLocation(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
 			continue
 		}
 		if err == nil {
 			if _, off := time.Date(2024, 1, 1, 0, 0, 0, 0, loc).Zone(); off != tt.offset {
-				t.Errorf("loadLocation(%q) offset = %d, want %d", tt.in, off, tt.offset)
+				t.Errorf("LoadLocation(%q) offset = %d, want %d", tt.in, off, tt.offset)
 			}
 		}
 	}
@@ -438,9 +439,78 @@ func TestParseHostileInputs(t *testing.T) {
 	}
 	for _, in := range inputs {
 		start := time.Now()
-		newBuilder(time.UTC, false).build(in, recvTime, "", 0)
+		NewBuilder(time.UTC, false).Build(in, recvTime, "", 0)
 		if d := time.Since(start); d > 200*time.Millisecond {
 			t.Errorf("%.30q...: took %v", in, d)
 		}
+	}
+}
+
+func TestInferYear(t *testing.T) {
+	berlin, err := LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		month     time.Month
+		day, hour int
+		loc       *time.Location
+		now       time.Time
+		want      string // RFC 3339, "" for !ok
+	}{
+		{"same year", time.March, 15, 10, time.UTC, recvTime, "2024-03-15T10:00:00Z"},
+		{"a few days ahead stays", time.March, 20, 10, time.UTC, recvTime, "2024-03-20T10:00:00Z"},
+		{"more than a week ahead is last year", time.March, 23, 10, time.UTC, recvTime, "2023-03-23T10:00:00Z"},
+		{"december in january", time.December, 31, 23, time.UTC, time.Date(2024, 1, 1, 0, 5, 0, 0, time.UTC), "2023-12-31T23:00:00Z"},
+		{"january in december", time.January, 1, 0, time.UTC, time.Date(2024, 12, 31, 23, 0, 0, 0, time.UTC), "2025-01-01T00:00:00Z"},
+		{"january in december, far behind", time.January, 20, 0, time.UTC, time.Date(2024, 12, 31, 23, 0, 0, 0, time.UTC), "2024-01-20T00:00:00Z"},
+		{"feb 29 from a leap year", time.February, 29, 1, time.UTC, time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), "2024-02-29T01:00:00Z"},
+		{"feb 29 out of reach", time.February, 29, 1, time.UTC, time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC), ""},
+		{"month out of range", 13, 1, 1, time.UTC, recvTime, ""},
+		{"day zero", time.March, 0, 1, time.UTC, recvTime, ""},
+		{"zone decides the year", time.January, 1, 0, berlin, time.Date(2023, 12, 31, 23, 30, 0, 0, time.UTC), "2023-12-31T23:00:00Z"},
+	}
+	for _, tt := range tests {
+		got, ok := InferYear(tt.month, tt.day, tt.hour, 0, 0, 0, tt.loc, tt.now)
+		switch {
+		case tt.want == "" && ok:
+			t.Errorf("%s: got %v, want failure", tt.name, got)
+		case tt.want != "" && (!ok || !got.Equal(ts(tt.want))):
+			t.Errorf("%s: got %v %v, want %s", tt.name, got, ok, tt.want)
+		}
+	}
+}
+
+func TestNames(t *testing.T) {
+	if FacilityName(0) != "kernel" || FacilityName(23) != "local7" || FacilityName(24) != "" || FacilityName(-1) != "" {
+		t.Error("FacilityName")
+	}
+	if SeverityName(0) != "Emergency" || SeverityName(7) != "Debug" || SeverityName(8) != "" {
+		t.Error("SeverityName")
+	}
+	if Level(3) != "error" || Level(6) != "informational" || Level(-1) != "" {
+		t.Error("Level")
+	}
+}
+
+func TestKeyCache(t *testing.T) {
+	c := NewKeyCache("x.sd.")
+	if k := c.Key("a@1", "b"); k != "x.sd.a@1.b" {
+		t.Errorf("Key = %q", k)
+	}
+	// "a" "b.c" and "a.b" "c" make the same field name but are cached
+	// apart.
+	if k1, k2 := c.Key("a", "b.c"), c.Key("a.b", "c"); k1 != "x.sd.a.b.c" || k2 != k1 {
+		t.Errorf("keys %q %q", k1, k2)
+	}
+	if n := testing.AllocsPerRun(100, func() { c.Key("a@1", "b") }); n != 0 {
+		t.Errorf("cached Key allocates %v times", n)
+	}
+	for i := range maxInternedKeys + 10 {
+		c.Key("id", strconv.Itoa(i))
+	}
+	if len(c.keys) > maxInternedKeys {
+		t.Errorf("cache grew to %d", len(c.keys))
 	}
 }
