@@ -134,7 +134,11 @@ func (t *Template) Render(ev *event.Event) string {
 	return string(t.Append(buf[:0], ev))
 }
 
+// javaLayout maps Joda-Time letters to Go's layout. At each position the
+// first listed pattern that matches wins, so longer runs come first.
+var javaLayout = strings.NewReplacer("yyyy", "2006", "YYYY", "2006", "yy", "06", "MMMM", "January", "MMM", "Jan", "MM", "01",
+	"dd", "02", "EEEE", "Monday", "EEE", "Mon", "HH", "15", "mm", "04", "ss", "05", "SSS", "000")
+
 func javaToGoLayout(f string) string {
-	r := strings.NewReplacer("yyyy", "2006", "YYYY", "2006", "yy", "06", "MM", "01", "dd", "02", "HH", "15", "mm", "04", "ss", "05", "SSS", "000")
-	return r.Replace(f)
+	return javaLayout.Replace(f)
 }

@@ -17,6 +17,7 @@ func TestRender(t *testing.T) {
 		{"logs-%{kubernetes.namespace}", "logs-prod"},
 		{"%{status}/%{missing}/x", "503//x"},
 		{"%{+yyyy.MM.dd}-%{+HH}", "2026.03.04-05"},
+		{"%{+dd/MMM/yyyy}|%{+EEE, d MMMM}", "04/Mar/2026|Wed, d March"},
 		{"static", "static"},
 		{"100%%{not}", "100%{not}"},
 		{"%{ kubernetes.namespace }", "prod"},
