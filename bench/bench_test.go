@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/plugins"
 )
 
 func TestParseProcStat(t *testing.T) {
@@ -209,6 +212,17 @@ func TestScenarioConfigs(t *testing.T) {
 		}
 		if cfg.Sources["in"]["address"] != "127.0.0.1:5555" || cfg.Routes[0]["destination"] != "out" || cfg.Destinations["out"]["type"] == nil {
 			t.Errorf("%s: config %+v", sc.name, cfg)
+		}
+		// The config must also load, with the files it names.
+		dir := t.TempDir()
+		for name, content := range sc.files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Chdir(dir)
+		if _, err := config.Parse([]byte(sc.config(5555)), sc.name+".yaml", plugins.Registry(), config.Options{}); err != nil {
+			t.Errorf("%s: config does not load: %v", sc.name, err)
 		}
 		if sc.load != nil && !strings.Contains(strings.Join(sc.load(5555), " "), "127.0.0.1:5555") {
 			t.Errorf("%s: load does not target the source: %v", sc.name, sc.load(5555))

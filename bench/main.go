@@ -230,6 +230,11 @@ func runScenario(ctx context.Context, sc scenario, bin, tmp string, o options, s
 		return res, err
 	}
 	srcPort, apiAddr := ports[0], "127.0.0.1:"+strconv.Itoa(ports[1])
+	for name, content := range sc.files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return res, fmt.Errorf("write %s: %w", name, err)
+		}
+	}
 	cfgPath := filepath.Join(dir, "sluice.yaml")
 	if err := os.WriteFile(cfgPath, []byte(sc.config(srcPort)), 0o644); err != nil {
 		return res, fmt.Errorf("write config: %w", err)

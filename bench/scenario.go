@@ -16,6 +16,9 @@ type scenario struct {
 	// load returns the `sluice gen` flags (without --duration and --report)
 	// that send to port; nil for a scenario without load.
 	load func(port int) []string
+	// files are written into the worker's directory before it starts
+	// (lookup tables), by relative path.
+	files map[string]string
 }
 
 const routeAndBlackhole = `routes:
@@ -90,6 +93,43 @@ destinations:
 		load: func(port int) []string {
 			return []string{"--format", "json", "--to", fmt.Sprintf("http://127.0.0.1:%d%s", port, httpIngestPath),
 				"--connections", "8", "--batch", "1000"}
+		},
+	},
+	{
+		name: "syslog_pipeline6",
+		doc: "RFC 5424 syslog lines over 4 TCP connections through a 6-function pipeline (dissect, timestamp, rename, " +
+			"lookup, throttle, drop) to a blackhole; the throttle limit is high enough that every event is delivered",
+		config: func(port int) string {
+			return sources(`{type: tcp, address: "127.0.0.1:`+strconv.Itoa(port)+`", format: raw}`) + `routes:
+  - {name: all, pipeline: syslog, destination: out}
+pipelines:
+  syslog:
+    - type: dissect
+      pattern: '<%{log.syslog.priority}>1 %{ts} %{host} %{app} %{process.pid} %{log.syslog.msgid} %{rest}'
+    - type: timestamp
+      field: ts
+      formats: [ISO8601]
+    - type: rename
+      fields: {host: host.name, app: process.name}
+    - type: lookup
+      file: apps.csv
+      field: process.name
+      target: service
+    - type: throttle
+      key: '%{host.name}'
+      after_count: 1000000000
+      period: 60s
+      add_tag: [throttled]
+    - type: drop
+      if: '"throttled" in tags'
+destinations:
+  out: {type: blackhole}
+`
+		},
+		files: map[string]string{"apps.csv": "app,team,tier\nnginx,storefront,frontend\nsshd,platform,infra\nsudo,platform,infra\n" +
+			"kernel,platform,infra\nsystemd,platform,infra\npostfix/smtpd,messaging,backend\nCRON,platform,infra\n"},
+		load: func(port int) []string {
+			return []string{"--format", "syslog", "--to", tcpURL(port), "--connections", "4"}
 		},
 	},
 	{

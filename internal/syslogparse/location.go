@@ -1,6 +1,7 @@
 package syslogparse
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -37,7 +38,12 @@ func LoadLocation(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("unknown time zone %q (use an IANA name like Europe/Berlin, Local, UTC or an offset like +02:00): %w", name, err)
+		msg := fmt.Sprintf("unknown time zone %q (use an IANA name like Europe/Berlin, Local, UTC or an offset like +02:00)", name)
+		if err.Error() != "unknown time zone "+name {
+			// Not a plain unknown name (no tzdata, say): keep the cause.
+			return nil, fmt.Errorf("%s: %w", msg, err)
+		}
+		return nil, errors.New(msg)
 	}
 	return loc, nil
 }
