@@ -46,8 +46,8 @@ func TestFunctionExamplesLoad(t *testing.T) {
 	t.Chdir(t.TempDir())
 	for _, typ := range reg.FunctionTypes() {
 		spec, _ := reg.Function(typ)
-		if spec.Example == "" {
-			t.Errorf("function %s has no example", typ)
+		if !strings.HasPrefix(spec.Example, "- type: "+typ+"\n") {
+			t.Errorf("function %s: the example must start with \"- type: %s\":\n%s", typ, typ, spec.Example)
 			continue
 		}
 		for _, line := range strings.Split(spec.Example, "\n") {
