@@ -32,9 +32,12 @@ type FunctionSpec struct {
 	// Example is a pipeline function in YAML, as a user writes it in a
 	// pipeline's list (starting with "- type: NAME"). The reference docs
 	// show it, and a test checks that it loads.
-	Example   string
-	NewConfig func() any
-	Build     func(cfg any, env Env) (Function, error)
+	Example string
+	// ReadsFiles marks functions that read files named in their config
+	// (lookup tables): configs sent over the API may not use them.
+	ReadsFiles bool
+	NewConfig  func() any
+	Build      func(cfg any, env Env) (Function, error)
 }
 
 // Registry maps plugin types to their specs. It is an object, not a hidden

@@ -65,6 +65,9 @@ func (l *loader) expand(s string) (string, string) {
 		}
 		ref := s[i+2 : i+end]
 		s = s[i+end+1:]
+		if l.opts.Untrusted {
+			return "", "${" + ref + "} is not allowed in a config sent over the API (it would read the server's environment or files); write $${ for a literal ${"
+		}
 		if file, ok := strings.CutPrefix(ref, "file:"); ok {
 			data, err := os.ReadFile(file)
 			if err != nil {

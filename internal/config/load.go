@@ -25,6 +25,10 @@ type Options struct {
 	// PipelinesOnly accepts a config without sources, routes or
 	// destinations (for sluice preview, which only runs a pipeline).
 	PipelinesOnly bool
+	// Untrusted is for configs sent over the API (preview): ${...}
+	// references and functions that read files are refused, so a request
+	// cannot read the server's environment or files.
+	Untrusted bool
 }
 
 // Load reads and validates the config file at path.
@@ -284,6 +288,10 @@ func (l *loader) pipelines(n *yaml.Node, cfg *Config) {
 				f.Program = prog
 			}
 			spec, _ := l.reg.Function(typ)
+			if spec.ReadsFiles && l.opts.Untrusted {
+				l.errorf(typeNode, fpath+".type", "a %s function reads files on the server, so it cannot run from a config sent over the API; use sluice preview, or preview the running config", typ)
+				continue
+			}
 			pc := spec.NewConfig()
 			if !l.decodePlugin(rest, fpath, pc) {
 				continue

@@ -21,7 +21,8 @@ const MaxRequestBytes = 16 << 20
 // Request is the body of POST /api/v1/preview.
 type Request struct {
 	// Config is a YAML config holding the pipeline; empty means the
-	// running config.
+	// running config. It may not use ${...} references nor functions that
+	// read files (lookup): the request must not read the server's secrets.
 	Config string `json:"config"`
 	// Pipeline names the pipeline to run.
 	Pipeline string `json:"pipeline"`
@@ -68,7 +69,7 @@ func Handler(reg *component.Registry, running func() *config.Config, log *slog.L
 		}
 		var cfg *config.Config
 		if strings.TrimSpace(req.Config) != "" {
-			c, err := config.Parse([]byte(req.Config), "config", reg, config.Options{PipelinesOnly: true})
+			c, err := config.Parse([]byte(req.Config), "config", reg, config.Options{PipelinesOnly: true, Untrusted: true})
 			if err != nil {
 				resp := ErrorResponse{Error: err.Error()}
 				var errs config.Errors

@@ -245,3 +245,31 @@ func TestHandler(t *testing.T) {
 		t.Errorf("huge body: %d", code)
 	}
 }
+
+// TestHandlerRefusesSecrets checks that a config sent over the API cannot
+// read the server's environment or files.
+func TestHandlerRefusesSecrets(t *testing.T) {
+	t.Setenv("SLUICE_TEST_SECRET", "hunter2")
+	reg := registry()
+	reg.AddFunction(component.FunctionSpec{Type: "filereader", ReadsFiles: true, NewConfig: func() any { return &failCfg{} },
+		Build: func(any, component.Env) (component.Function, error) { return splitFn{}, nil }})
+	srv := httptest.NewServer(Handler(reg, nil, nil))
+	defer srv.Close()
+	for _, cfg := range []string{
+		"pipelines:\n  x:\n    - type: eval\n      fields: [{name: s, value: '\"${SLUICE_TEST_SECRET}\"'}]\n",
+		"pipelines:\n  x:\n    - type: eval\n      fields: [{name: s, value: '\"${file:/etc/hostname}\"'}]\n",
+		"pipelines:\n  x:\n    - type: filereader\n",
+	} {
+		body, _ := json.Marshal(map[string]any{"config": cfg, "input": "a"})
+		resp, err := http.Post(srv.URL, "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || strings.Contains(b.String(), "hunter2") || !strings.Contains(b.String(), "over the API") {
+			t.Errorf("%q: %d %s", cfg, resp.StatusCode, b.String())
+		}
+	}
+}

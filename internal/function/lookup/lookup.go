@@ -403,7 +403,8 @@ func (f *fn) Close() error {
 
 // Spec registers the lookup function.
 var Spec = component.FunctionSpec{
-	Type: "lookup",
+	Type:       "lookup",
+	ReadsFiles: true,
 	Doc: "Enriches events from a CSV or JSON table (file) by matching a field against the table's keys: exactly, by CIDR " +
 		"(longest prefix wins), by wildcard (* and ?, most specific wins) or by regex. A hit sets the row's columns " +
 		"(output_fields, rename, under target); a miss sets default and adds tag_on_miss; an event without the field " +
