@@ -266,3 +266,36 @@ destinations:
 		t.Errorf("dropped_by_function = %v, want 4500", f)
 	}
 }
+
+// TestParseFailureTaggedAndCounted: an event a parser cannot parse is
+// delivered with the failure tag, and the failure is counted per function.
+func TestParseFailureTaggedAndCounted(t *testing.T) {
+	port := freePort(t)
+	dir := t.TempDir()
+	p := start(t, "worker", fmt.Sprintf(`
+sources:
+  web: {type: http, address: "127.0.0.1:%d"}
+routes:
+  - {name: all, pipeline: p, destination: out}
+pipelines:
+  p:
+    - type: json
+      field: raw
+destinations:
+  out: {type: file, path: %s/out.ndjson}
+`, port, dir))
+	body := `{"raw":"{\"user\":{\"id\":7}}"}` + "\n" + `{"raw":"{not json"}` + "\n"
+	if code, resp := postNDJSON(t, fmt.Sprintf("http://127.0.0.1:%d/", port), body); code != 200 {
+		t.Fatalf("post: %d %s", code, resp)
+	}
+	evs := waitLines(t, filepath.Join(dir, "out.ndjson"), 2, 10*time.Second)
+	if nested(evs[0], "user.id") != float64(7) || hasTag(evs[0], "_jsonparsefailure") {
+		t.Errorf("parsed event: %v", evs[0])
+	}
+	if !hasTag(evs[1], "_jsonparsefailure") || evs[1]["raw"] != "{not json" {
+		t.Errorf("failed event: %v", evs[1])
+	}
+	if n := p.metric("sluice_function_failures_total", `pipeline="p"`, `function="0:json"`); n != 1 {
+		t.Errorf("sluice_function_failures_total = %v, want 1", n)
+	}
+}
