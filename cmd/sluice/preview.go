@@ -27,7 +27,7 @@ func runPreview(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	source := fs.String("source", "", "source name the pipeline's if: conditions see as __source")
 	output := fs.String("output", "text", "text, or json (the same document POST /api/v1/preview returns)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: sluice preview --config F [--pipeline NAME] [--input FILE|-] [--format auto|ndjson|lines] [--output text|json]")
+		fmt.Fprintln(stderr, "Usage: sluice preview --config F [--pipeline NAME] [--input FILE|-] [--format auto|ndjson|lines|syslog] [--output text|json]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -60,7 +60,7 @@ func runPreview(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer f.Close()
 		in = f
 	}
-	events, err := preview.Read(in, *format, time.Now())
+	events, err := preview.Read(reg, in, *format, time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice preview: %s: %v\n", *input, err)
 		return 1

@@ -108,7 +108,7 @@ func Handler(reg *component.Registry, running func() *config.Config, log *slog.L
 				events = append(events, ev)
 			}
 		default:
-			evs, err := Read(strings.NewReader(req.Input), req.Format, now)
+			evs, err := Read(reg, strings.NewReader(req.Input), req.Format, now)
 			if err != nil {
 				reply(w, http.StatusBadRequest, ErrorResponse{Error: "input: " + err.Error()})
 				return

@@ -5,25 +5,52 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/jsonparse"
 )
 
 // Formats are the sample formats Read understands.
-var Formats = []string{"auto", "ndjson", "lines"}
+var Formats = []string{"auto", "ndjson", "lines", "syslog"}
 
 // MaxLineBytes bounds one line of a sample.
 const MaxLineBytes = 1 << 20
 
 // Read parses a sample: "ndjson" is one JSON object per line (an RFC 3339
 // "@timestamp" sets the event time), "lines" makes each line the message
-// of an event, "auto" picks ndjson when the first non-blank line starts
-// with "{". Events without a time of their own get now. Blank lines are
-// skipped. An invalid line is an error naming its line number.
-func Read(r io.Reader, format string, now time.Time) ([]event.Event, error) {
+// of an event, "syslog" parses each line as the syslog source does (with
+// reg's syslog function; a line that is not syslog keeps its message and
+// gets the syslog failure tag), "auto" picks ndjson when the first
+// non-blank line starts with "{", else lines. Events without a time of
+// their own get now. Blank lines are skipped. An invalid line is an error
+// naming its line number.
+func Read(reg *component.Registry, r io.Reader, format string, now time.Time) ([]event.Event, error) {
+	if format == "syslog" {
+		spec, ok := reg.Function("syslog")
+		if !ok {
+			return nil, fmt.Errorf("sample format syslog needs the syslog function")
+		}
+		fn, err := spec.Build(spec.NewConfig(), component.Env{Name: "preview-input", Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			return nil, fmt.Errorf("sample format syslog: %w", err)
+		}
+		evs, err := readLines(r, "lines", now)
+		if err != nil {
+			return nil, err
+		}
+		for i := range evs {
+			fn.Apply(&evs[i], func(event.Event) {})
+		}
+		return evs, nil
+	}
+	return readLines(r, format, now)
+}
+
+func readLines(r io.Reader, format string, now time.Time) ([]event.Event, error) {
 	switch format {
 	case "", "auto", "ndjson", "lines":
 	default:

@@ -15,6 +15,7 @@ import (
 	"github.com/sluicehq/sluice/internal/function/drop"
 	"github.com/sluicehq/sluice/internal/function/eval"
 	"github.com/sluicehq/sluice/internal/function/rename"
+	syslogfn "github.com/sluicehq/sluice/internal/function/syslog"
 )
 
 // Test-only functions: one that fails on events without "n", one that
@@ -95,7 +96,7 @@ func run(t *testing.T, input string) *Result {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	evs, err := Read(strings.NewReader(input), "auto", now)
+	evs, err := Read(reg, strings.NewReader(input), "auto", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,20 +190,20 @@ func TestRunPicksPipeline(t *testing.T) {
 
 func TestReadFormats(t *testing.T) {
 	now := time.Unix(100, 0)
-	evs, err := Read(strings.NewReader("plain line\n\n{\"not\": \"json here\"}\n"), "auto", now)
+	evs, err := Read(registry(), strings.NewReader("plain line\n\n{\"not\": \"json here\"}\n"), "auto", now)
 	if err != nil || len(evs) != 2 || evs[0].Message() != "plain line" || evs[1].Message() != `{"not": "json here"}` || !evs[0].Time.Equal(now) {
 		t.Errorf("lines: %v %v", evs, err)
 	}
-	if _, err := Read(strings.NewReader("{\"a\":1}\n{bad\n"), "ndjson", now); err == nil || !strings.Contains(err.Error(), "line 2") {
+	if _, err := Read(registry(), strings.NewReader("{\"a\":1}\n{bad\n"), "ndjson", now); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("bad ndjson: %v", err)
 	}
-	if _, err := Read(strings.NewReader("x"), "xml", now); err == nil {
+	if _, err := Read(registry(), strings.NewReader("x"), "xml", now); err == nil {
 		t.Error("unknown format accepted")
 	}
-	if _, err := Read(strings.NewReader(strings.Repeat("x", MaxLineBytes+10)), "lines", now); err == nil || !strings.Contains(err.Error(), "longer than") {
+	if _, err := Read(registry(), strings.NewReader(strings.Repeat("x", MaxLineBytes+10)), "lines", now); err == nil || !strings.Contains(err.Error(), "longer than") {
 		t.Errorf("long line: %v", err)
 	}
-	if _, err := Read(strings.NewReader(strings.Repeat("x\n", MaxEvents+1)), "lines", now); err == nil || !strings.Contains(err.Error(), "more than") {
+	if _, err := Read(registry(), strings.NewReader(strings.Repeat("x\n", MaxEvents+1)), "lines", now); err == nil || !strings.Contains(err.Error(), "more than") {
 		t.Errorf("too many events: %v", err)
 	}
 }
@@ -271,5 +272,25 @@ func TestHandlerRefusesSecrets(t *testing.T) {
 		if resp.StatusCode != 400 || strings.Contains(b.String(), "hunter2") || !strings.Contains(b.String(), "over the API") {
 			t.Errorf("%q: %d %s", cfg, resp.StatusCode, b.String())
 		}
+	}
+}
+
+func TestReadSyslog(t *testing.T) {
+	reg := registry()
+	if _, err := Read(reg, strings.NewReader("x\n"), "syslog", time.Now()); err == nil {
+		t.Error("syslog format without the syslog function")
+	}
+	reg.AddFunction(syslogfn.Spec)
+	in := "<34>1 2026-05-01T10:00:00Z web-01 sshd 42 - - Failed password for root\nnot syslog at all\n"
+	evs, err := Read(reg, strings.NewReader(in), "syslog", time.Now())
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("%v %v", evs, err)
+	}
+	if h, _ := evs[0].GetString("host.hostname"); h != "web-01" || evs[0].Message() != "Failed password for root" ||
+		!evs[0].Time.Equal(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("parsed: %v %v", evs[0].Time, evs[0].Fields())
+	}
+	if evs[1].Message() != "not syslog at all" {
+		t.Errorf("unparsed line: %v", evs[1].Fields())
 	}
 }
