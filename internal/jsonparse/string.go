@@ -198,27 +198,6 @@ func (p *parser) unescape(start, end int) (string, error) {
 	return unsafe.String(&buf[0], len(buf)), nil
 }
 
-func hex4(data []byte, i, end int) (rune, bool) {
-	if end-i < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range data[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
-}
-
 // replaceInvalidUTF8 replaces each byte of s that is not part of a valid
 // UTF-8 sequence with U+FFFD, as encoding/json does.
 func replaceInvalidUTF8(s string) string {

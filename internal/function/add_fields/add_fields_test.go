@@ -1,13 +1,11 @@
 package addfields
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/config"
-	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
 
@@ -21,11 +19,7 @@ func TestValidate(t *testing.T) {
 		"fields: [{name: '', value: x}]",
 		"fields: [{name: a, value: 1}, {name: a, value: 2}]",
 	} {
-		_, err := fntest.TryBuild(Spec, y)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != "fields" {
-			t.Errorf("%q: got %v, want an error about fields", y, err)
-		}
+		fntest.ExpectConfigError(t, Spec, y, "fields", "")
 	}
 	for _, y := range []string{
 		"fields: plain",
@@ -55,11 +49,5 @@ func TestLoaderLine(t *testing.T) {
 func BenchmarkAddFields(b *testing.B) {
 	f := fntest.Build(b, Spec, "fields: {env: prod, index_name: 'logs-%{kubernetes.namespace}'}")
 	src := fntest.Event(b, `{"message":"m","kubernetes":{"namespace":"prod"}}`)
-	var ev event.Event
-	b.ReportAllocs()
-	for b.Loop() {
-		ev = src.Clone()
-		f.Apply(&ev, nil)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	fntest.Bench(b, f, src)
 }

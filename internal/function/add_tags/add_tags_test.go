@@ -1,12 +1,9 @@
 package addtags
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice/internal/component"
-	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
 
@@ -21,11 +18,7 @@ func TestValidate(t *testing.T) {
 		{"remove: ['%{x']", "remove"},
 		{"tags: [a]\nremove: ['']", "remove"},
 	} {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key {
-			t.Errorf("%q: got %v, want an error about %s", c.yaml, err, c.key)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, "")
 	}
 }
 
@@ -44,11 +37,5 @@ func TestRemoveDoesNotTouchClone(t *testing.T) {
 func BenchmarkAddTags(b *testing.B) {
 	f := fntest.Build(b, Spec, "tags: [kubernetes, 'ns-%{kubernetes.namespace}']")
 	src := fntest.Event(b, `{"message":"m","kubernetes":{"namespace":"prod"}}`)
-	var ev event.Event
-	b.ReportAllocs()
-	for b.Loop() {
-		ev = src.Clone()
-		f.Apply(&ev, nil)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	fntest.Bench(b, f, src)
 }

@@ -315,11 +315,7 @@ type fn struct {
 }
 
 func newFn(c *Config, env component.Env) *fn {
-	log := env.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	f := &fn{cfg: c, window: int64(c.Window), log: log, fail: fnutil.NewFailure(env, c.TagOnFailure),
+	f := &fn{cfg: c, window: int64(c.Window), log: fnutil.Logger(env), fail: fnutil.NewFailure(env, c.TagOnFailure),
 		seed: maphash.MakeSeed(), now: time.Now}
 	f.closed.Store(math.MinInt64)
 	for i := range f.shards {
@@ -342,20 +338,9 @@ func (f *fn) windowOf(t time.Time) int64 {
 	return d - r
 }
 
-// ownOutput reports whether ev carries one of the tags this function puts
-// on what it emits.
-func (f *fn) ownOutput(ev *event.Event) bool {
-	for _, t := range f.cfg.AddTag {
-		if ev.HasTag(t) {
-			return true
-		}
-	}
-	return false
-}
-
 // Apply implements component.Function.
 func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
-	if f.ownOutput(ev) {
+	if fnutil.HasAnyTag(ev, f.cfg.AddTag) { // its own output, back through the routes
 		return true
 	}
 	t := ev.Time

@@ -2,11 +2,8 @@ package aggregate
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,7 +11,6 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
-	"gopkg.in/yaml.v3"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
@@ -40,17 +36,12 @@ func build(t testing.TB, yamlCfg string) *testFn {
 }
 
 func tryBuild(yamlCfg string) (*testFn, error) {
-	cfg := Spec.NewConfig().(*Config)
-	dec := yaml.NewDecoder(strings.NewReader(yamlCfg))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		return nil, err
-	}
-	if err := cfg.Validate(); err != nil {
+	cfg, err := fntest.DecodeConfig(Spec, yamlCfg)
+	if err != nil {
 		return nil, err
 	}
 	c := &fntest.Counter{}
-	return &testFn{fn: newFn(cfg, component.Env{Name: "test[0]", Failures: c}), failures: c}, nil
+	return &testFn{fn: newFn(cfg.(*Config), component.Env{Name: "test[0]", Failures: c}), failures: c}, nil
 }
 
 func (f *testFn) flush(at time.Time, final bool) []string {
@@ -372,73 +363,10 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// TestGolden runs testdata/*.yaml: a config, then steps applied in order
-// (input events, or a flush at a wall-clock time), and every event that
-// comes out (inputs that continue, then emitted events). With -update it
-// rewrites output and failures.
+// TestGolden runs testdata/*.yaml (see fntest.FlushGolden).
 func TestGolden(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	update := flag.Lookup("update").Value.(flag.Getter).Get().(bool)
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var g golden
-			if err := yaml.Unmarshal(data, &g); err != nil {
-				t.Fatal(err)
-			}
-			f := build(t, g.Config)
-			var got []string
-			for _, s := range g.Steps {
-				for _, line := range strings.Split(s.Input, "\n") {
-					if strings.TrimSpace(line) == "" {
-						continue
-					}
-					if ev, keep := f.apply(t, line); keep {
-						got = append(got, fntest.JSON(&ev))
-					}
-				}
-				if s.Flush != "" {
-					got = append(got, f.flush(s.At, s.Flush == "final")...)
-				}
-			}
-			gotText := strings.Join(got, "\n") + "\n"
-			if update {
-				g.Output, g.Failures = gotText, f.failures.Value()
-				out, err := yaml.Marshal(&g)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(file, out, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if gotText != g.Output {
-				t.Errorf("output differs\n got:\n%s\nwant:\n%s", gotText, g.Output)
-			}
-			if f.failures.Value() != g.Failures {
-				t.Errorf("%d failures, want %d", f.failures.Value(), g.Failures)
-			}
-		})
-	}
-}
-
-type golden struct {
-	// Description says what the file checks; -update keeps it.
-	Description string `yaml:"description"`
-	Config      string `yaml:"config"`
-	Steps       []struct {
-		Input string `yaml:"input,omitempty"`
-		// Flush is "tick" for a flush at At, "final" for the final flush.
-		Flush string    `yaml:"flush,omitempty"`
-		At    time.Time `yaml:"at,omitempty"`
-	} `yaml:"steps"`
-	Output   string `yaml:"output"`
-	Failures int64  `yaml:"failures"`
+	fntest.RunFlushGolden(t, func(t *testing.T, config string, _ time.Time) fntest.Flushing {
+		f := build(t, config)
+		return fntest.Flushing{Function: f, Flusher: f, Failures: f.failures}
+	})
 }

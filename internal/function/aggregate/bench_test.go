@@ -2,10 +2,10 @@ package aggregate
 
 import (
 	"strconv"
-	"sync/atomic"
 	"testing"
 
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fntest"
 )
 
 func benchApply(b *testing.B, keys int) {
@@ -25,17 +25,7 @@ window: 1h`)
 		ev.SetValue("event.duration", event.Float(float64(i)/7))
 		evs[i] = ev
 	}
-	var next atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := int(next.Add(7919))
-		for pb.Next() {
-			i++
-			f.Apply(&evs[i%keys], nil)
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	fntest.BenchParallel(b, f, evs)
 }
 
 func BenchmarkApply(b *testing.B) {

@@ -37,12 +37,6 @@ type Func struct {
 	conv   func(string) string
 }
 
-// under reports whether key is name or below it.
-func under(key, name string) bool {
-	n := len(name)
-	return key == name || (len(key) > n && key[n] == '.' && key[:n] == name)
-}
-
 // Apply implements component.Function. conv must return its argument itself
 // when nothing changes (strings.ToLower and ToUpper do), so that an event
 // already in the right case costs no allocation.
@@ -51,7 +45,7 @@ func (f *Func) Apply(ev *event.Event, _ func(event.Event)) bool {
 	for i := range fields {
 		key := fields[i].Key
 		for _, name := range f.fields {
-			if !under(key, name) {
+			if !fnutil.Under(key, name) {
 				continue
 			}
 			if v, changed := f.convert(fields[i].Value); changed {

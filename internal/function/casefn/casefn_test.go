@@ -1,12 +1,9 @@
 package casefn
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice/internal/component"
-	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
 
@@ -14,11 +11,7 @@ var spec = NewSpec("lowercase", "doc", "- type: lowercase\n  fields: [a]", strin
 
 func TestValidate(t *testing.T) {
 	for _, y := range []string{"", "fields: []", "fields: [a, '']"} {
-		_, err := fntest.TryBuild(spec, y)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != "fields" {
-			t.Errorf("%q: got %v, want an error about fields", y, err)
-		}
+		fntest.ExpectConfigError(t, spec, y, "fields", "")
 	}
 }
 
@@ -45,13 +38,7 @@ func BenchmarkLowercase(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			src := fntest.Event(b, bc.js)
-			var ev event.Event
-			b.ReportAllocs()
-			for b.Loop() {
-				ev = src.Clone()
-				f.Apply(&ev, nil)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			fntest.Bench(b, f, src)
 		})
 	}
 }

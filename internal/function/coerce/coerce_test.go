@@ -1,12 +1,10 @@
 package coerce
 
 import (
-	"errors"
 	"math"
 	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
@@ -22,11 +20,7 @@ func TestValidate(t *testing.T) {
 		{"fields: {'': integer}", "fields"},
 		{"fields: {'@timestamp': string}", "fields"},
 	} {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key {
-			t.Errorf("%q: got %v, want an error about %s", c.yaml, err, c.key)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, "")
 	}
 	if _, err := fntest.TryBuild(Spec, "fields: {a: Integer, b: bool, c: double, d: int}"); err != nil {
 		t.Errorf("type aliases rejected: %v", err)
@@ -47,13 +41,7 @@ func TestTruncateBounds(t *testing.T) {
 func BenchmarkCoerce(b *testing.B) {
 	f := fntest.Build(b, Spec, "fields: {http.status: integer, http.bytes: integer, duration: float, cached: boolean}")
 	src := fntest.Event(b, `{"message":"GET / 200","http":{"status":"200","bytes":"5120"},"duration":"12.5","cached":"true"}`)
-	var ev event.Event
-	b.ReportAllocs()
-	for b.Loop() {
-		ev = src.Clone()
-		f.Apply(&ev, nil)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	fntest.Bench(b, f, src)
 }
 
 // TestKinds checks the Go types of converted values, which the JSON golden

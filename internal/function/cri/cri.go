@@ -116,23 +116,48 @@ func (o *Output) Set(ev *event.Event, stream string, t time.Time) {
 	}
 }
 
+// LineParser parses a line s of a container log for NewFunction: it sets
+// on ev the fields the line holds apart from its text (stream, time,
+// attributes) and returns the line. ok is false, and ev left unchanged,
+// when s does not parse.
+type LineParser func(ev *event.Event, s string) (l Line, ok bool)
+
+// NewFunction returns the function of a container log format (cri,
+// docker), whose lines parse reads. It parses the field of each event: an
+// event without the field is left alone; one whose field is not a string or
+// does not parse is tagged and counted by fail. A line's text goes to
+// msgKey. When join.JoinPartial is set (join validated), partial lines are
+// joined as Joiner.Add says, messages passed on before their last line are
+// tagged truncatedTag, and an event that already carries that tag is
+// passed on untouched.
+func NewFunction(field, msgKey string, join *JoinConfig, truncatedTag string, fail *fnutil.Failure, parse LineParser) component.Function {
+	base := fn{field: field, msgKey: msgKey, fail: fail, parseLine: parse}
+	if !join.JoinPartial {
+		return &base
+	}
+	return &joinFn{fn: base, join: NewJoiner(join, msgKey, truncatedTag)}
+}
+
+// fn is the function without joining.
 type fn struct {
-	field string
-	out   Output
-	fail  *fnutil.Failure
+	field     string
+	msgKey    string
+	fail      *fnutil.Failure
+	parseLine LineParser
 }
 
 // Apply implements component.Function without joining.
 func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
 	l, ok := f.parse(ev)
 	if ok {
-		ev.SetValue(f.out.message, event.String(l.Message))
+		ev.SetValue(f.msgKey, event.String(l.Message))
 	}
 	return true
 }
 
-// parse parses the field of ev and sets the stream and time. ok is false
-// when the event has no field (left alone) or it does not parse (tagged).
+// parse parses the field of ev and sets what the line holds apart from its
+// text. ok is false when the event has no field (left alone) or it does not
+// parse (tagged).
 func (f *fn) parse(ev *event.Event) (Line, bool) {
 	v, ok := ev.Lookup(f.field)
 	if !ok {
@@ -143,12 +168,11 @@ func (f *fn) parse(ev *event.Event) (Line, bool) {
 		f.fail.Fail(ev)
 		return Line{}, false
 	}
-	l, ok := Parse(s)
+	l, ok := f.parseLine(ev, s)
 	if !ok {
 		f.fail.Fail(ev)
 		return l, false
 	}
-	f.out.Set(ev, l.Stream, l.Time)
 	return l, true
 }
 
@@ -160,7 +184,7 @@ type joinFn struct {
 
 // Apply implements component.Function.
 func (f *joinFn) Apply(ev *event.Event, emit func(event.Event)) bool {
-	if ev.HasTag(TagTruncated) {
+	if ev.HasTag(f.join.Tag()) {
 		return true
 	}
 	l, ok := f.parse(ev)
@@ -168,7 +192,7 @@ func (f *joinFn) Apply(ev *event.Event, emit func(event.Event)) bool {
 		return true
 	}
 	if !l.Partial && f.join.Pending() == 0 {
-		ev.SetValue(f.out.message, event.String(l.Message))
+		ev.SetValue(f.msgKey, event.String(l.Message))
 		return true
 	}
 	var buf [128]byte
@@ -202,10 +226,14 @@ var Spec = component.FunctionSpec{
 		if err := c.Validate(); err != nil {
 			return nil, err
 		}
-		base := fn{field: c.Field, out: NewOutput(c.Target), fail: fnutil.NewFailure(env, c.TagOnFailure)}
-		if !c.JoinPartial {
-			return &base, nil
+		out := NewOutput(c.Target)
+		parse := func(ev *event.Event, s string) (Line, bool) {
+			l, ok := Parse(s)
+			if ok {
+				out.Set(ev, l.Stream, l.Time)
+			}
+			return l, ok
 		}
-		return &joinFn{fn: base, join: NewJoiner(&c.JoinConfig, base.out.message, TagTruncated)}, nil
+		return NewFunction(c.Field, out.Message(), &c.JoinConfig, TagTruncated, fnutil.NewFailure(env, c.TagOnFailure), parse), nil
 	},
 }

@@ -1,7 +1,6 @@
 package cri
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -27,11 +26,7 @@ func TestValidate(t *testing.T) {
 		{"flush_timeout: -1s", "flush_timeout"},
 	}
 	for _, tt := range tests {
-		_, err := fntest.TryBuild(Spec, tt.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != tt.key {
-			t.Errorf("%s: error %v, want one about %s", tt.yaml, err, tt.key)
-		}
+		fntest.ExpectConfigError(t, Spec, tt.yaml, tt.key, "")
 	}
 	if _, err := fntest.TryBuild(Spec, "unknown: 1"); err == nil {
 		t.Error("unknown key accepted")
@@ -263,18 +258,8 @@ func FuzzJoin(f *testing.F) {
 	})
 }
 
-// restore makes ev a copy of base without allocating (ev has room), so
-// that a benchmark starts every iteration from the same event.
-func restore(ev, base *event.Event) {
-	ev.Reset()
-	ev.Time = base.Time
-	for _, f := range base.Fields() {
-		ev.AppendField(f.Key, f.Value)
-	}
-}
-
-// benchApply applies the function to lines in order, b.N times, and
-// reports messages/s. setup, when not nil, runs first.
+// benchApply measures the function on the lines of one message (see
+// fntest.BenchMessage). setup, when not nil, runs first.
 func benchApply(b *testing.B, config string, setup func(*fntest.Func), lines ...string) {
 	f := fntest.Build(b, Spec, config)
 	if setup != nil {
@@ -284,22 +269,7 @@ func benchApply(b *testing.B, config string, setup func(*fntest.Func), lines ...
 	for i, l := range lines {
 		evs[i] = benchEvent(l)
 	}
-	var got []event.Event
-	for i := range evs {
-		got = append(got, f.Run(evs[i].Clone())...)
-	}
-	if len(got) != 1 || got[0].HasTag(TagFailure) || got[0].HasTag(TagTruncated) {
-		b.Fatalf("unexpected output %v", got)
-	}
-	ev := event.NewSized(time.Time{}, 16)
-	b.ReportAllocs()
-	for b.Loop() {
-		for i := range evs {
-			restore(&ev, &evs[i])
-			f.Apply(&ev, nil)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "messages/s")
+	fntest.BenchMessage(b, f, evs, TagFailure, TagTruncated)
 }
 
 func benchEvent(line string) event.Event {

@@ -77,14 +77,14 @@ func newConfig() any {
 
 // Validate checks the options.
 func (c *Config) Validate() error {
-	if !validField(c.Field) || c.Field == event.TimestampField {
-		return component.Errorf("field", "%q is not a field name that can hold text", c.Field)
+	if err := fnutil.CheckTextField("field", c.Field); err != nil {
+		return err
 	}
-	if c.Target != "" && (!validField(c.Target) || c.Target == event.TimestampField) {
+	if c.Target != "" && (!fnutil.ValidField(c.Target) || c.Target == event.TimestampField) {
 		return component.Errorf("target", "%q is not a field name (use a dotted name like parsed.csv, or leave it empty for the root)", c.Target)
 	}
 	for i, col := range c.Columns {
-		if !validField(col) || (c.Target == "" && col == event.TimestampField) {
+		if !fnutil.ValidField(col) || (c.Target == "" && col == event.TimestampField) {
 			return component.Errorf("columns", "column %d: %q is not a field name", i+1, col)
 		}
 	}
@@ -112,16 +112,7 @@ func (c *Config) Validate() error {
 			return component.Errorf("convert", "%s: unknown type %q (use integer, float or boolean)", col, typ)
 		}
 	}
-	for _, t := range c.TagOnFailure {
-		if t == "" {
-			return component.Errorf("tag_on_failure", "tags must not be empty")
-		}
-	}
-	return nil
-}
-
-func validField(p string) bool {
-	return p != "" && p[0] != '.' && p[len(p)-1] != '.' && !strings.Contains(p, "..")
+	return fnutil.CheckTags("tag_on_failure", c.TagOnFailure)
 }
 
 // converter turns a field's text into its value.
@@ -207,16 +198,8 @@ func (f *fn) column(l *layout, i int) (key string, conv converter, ok bool) {
 
 // Apply implements component.Function.
 func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
-	v, ok := ev.Lookup(f.field)
+	s, ok := fnutil.Input(ev, f.field, f.fail)
 	if !ok {
-		if ev.Has(f.field) {
-			f.fail.Fail(ev) // an object, not text
-		}
-		return true
-	}
-	s, isStr := v.Str()
-	if !isStr {
-		f.fail.Fail(ev)
 		return true
 	}
 	bufp := f.pool.Get().(*[]string)

@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
@@ -35,11 +34,7 @@ func TestValidation(t *testing.T) {
 		{"tag_on_failure: ['']", "tag_on_failure"},
 	}
 	for _, tt := range tests {
-		_, err := fntest.TryBuild(Spec, tt.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != tt.key {
-			t.Errorf("%s: got %v, want an error about %s", tt.yaml, err, tt.key)
-		}
+		fntest.ExpectConfigError(t, Spec, tt.yaml, tt.key, "")
 	}
 	for _, ok := range []string{"target: r\ncolumns: ['@timestamp']", "quote_char: '|'\nseparator: ';;'", "autodetect_column_names: true\nskip_header: true"} {
 		if _, err := fntest.TryBuild(Spec, ok); err != nil {
@@ -117,7 +112,7 @@ func TestAllocations(t *testing.T) {
 		ev.SetString(event.MessageField, `2026-01-02,alice,"quoted, field",x,y`)
 		f.Apply(&ev, nil)
 	})
-	if allocs > 0 && !raceEnabled {
+	if allocs > 0 && !fntest.RaceEnabled {
 		t.Errorf("%v allocations per line, want 0", allocs)
 	}
 	if v, _ := ev.GetString("csv.column5"); v != "y" {

@@ -10,11 +10,11 @@
 package dedupe
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 	"github.com/sluicehq/sluice/internal/function/suppress"
 )
 
@@ -37,9 +37,9 @@ var Spec = component.FunctionSpec{
 		return c
 	},
 	Build: func(cfg any, env component.Env) (component.Function, error) {
-		c, ok := cfg.(*suppress.Config)
-		if !ok {
-			return nil, fmt.Errorf("dedupe: unexpected config %T", cfg)
+		c, err := fnutil.Config[suppress.Config]("dedupe", cfg)
+		if err != nil {
+			return nil, err
 		}
 		return suppress.New(c, env)
 	},

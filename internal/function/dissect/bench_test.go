@@ -1,13 +1,10 @@
 package dissect
 
 import (
-	"os"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
 
@@ -18,34 +15,16 @@ var time0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // statuses, "-" sizes, referrers and user agents).
 func apacheLines(tb testing.TB) []string {
 	tb.Helper()
-	data, err := os.ReadFile("testdata/apache_combined.log")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	return fntest.ReadLines(tb, "testdata/apache_combined.log")
 }
 
 const apachePattern = `%{clientip} %{ident} %{auth} [%{timestamp}] "%{verb} %{request} HTTP/%{httpversion}" %{response} %{bytes} "%{referrer}" "%{agent}"`
 
-// benchDissect applies a dissect config to lines. The events are reused
-// (Reset keeps their field slices), so the allocations reported are
-// dissect's own.
+// benchDissect applies a dissect config to lines (see fntest.BenchLines),
+// all of which must match.
 func benchDissect(b *testing.B, cfg string, lines []string) {
 	f := fntest.Build(b, Spec, cfg)
-	events := make([]event.Event, len(lines))
-	for i := range events {
-		events[i] = event.NewSized(time0, 16)
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		ev := &events[i%len(events)]
-		ev.Reset()
-		ev.AppendField(event.MessageField, event.String(lines[i%len(lines)]))
-		f.Apply(ev, nil)
-		i++
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	fntest.BenchLines(b, f, lines...)
 	if f.Failures.Value() != 0 {
 		b.Fatalf("%d failures", f.Failures.Value())
 	}
@@ -60,20 +39,7 @@ func BenchmarkApacheCombined(b *testing.B) {
 // BenchmarkApacheCombinedParallel is BenchmarkApacheCombined on every core,
 // as a pipeline runs it.
 func BenchmarkApacheCombinedParallel(b *testing.B) {
-	f := fntest.Build(b, Spec, "pattern: '"+apachePattern+"'")
-	lines := apacheLines(b)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		ev := event.NewSized(time0, 16)
-		i := 0
-		for pb.Next() {
-			ev.Reset()
-			ev.AppendField(event.MessageField, event.String(lines[i%len(lines)]))
-			f.Apply(&ev, nil)
-			i++
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	fntest.BenchLinesParallel(b, fntest.Build(b, Spec, "pattern: '"+apachePattern+"'"), apacheLines(b)...)
 }
 
 // BenchmarkSyslogAppendConvert uses appends, an indirect field and a

@@ -145,7 +145,7 @@ func newFn(c *Config, env component.Env) *fn {
 	f.distinct = true
 	for _, i := range f.normals {
 		for _, j := range f.normals {
-			if i != j && under(f.keys[i], f.keys[j]) {
+			if i != j && fnutil.Under(f.keys[i], f.keys[j]) {
 				f.distinct = false
 			}
 		}
@@ -169,13 +169,9 @@ const stackFields = 32
 
 // Apply implements component.Function.
 func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
-	v, ok := ev.Lookup(f.field)
+	s, ok := ev.GetString(f.field) // the text of any value
 	if !ok {
 		return true
-	}
-	s, isStr := v.Str()
-	if !isStr {
-		s = v.Text()
 	}
 	var buf [stackFields]span
 	spans := buf[:]
@@ -220,18 +216,12 @@ func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
 func (f *fn) holdsKey(ev *event.Event) bool {
 	for _, fd := range ev.Fields() {
 		for _, i := range f.normals {
-			if under(fd.Key, f.keys[i]) {
+			if fnutil.Under(fd.Key, f.keys[i]) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// under reports whether key is name or below it.
-func under(key, name string) bool {
-	n := len(name)
-	return len(key) >= n && key[:n] == name && (len(key) == n || key[n] == '.')
 }
 
 // separator returns what joins the appended field i to what comes before.

@@ -1,7 +1,6 @@
 package dissect
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -9,8 +8,6 @@ import (
 	"testing"
 	"unicode/utf8"
 	"unsafe"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
@@ -43,11 +40,7 @@ func TestValidate(t *testing.T) {
 		{"pattern: '%{a}'\nfield: ''", "field", "must name"},
 		{"pattern: '%{a}'\ntarget: '.x'", "target", "not a field name"},
 	} {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key || !strings.Contains(err.Error(), c.msg) {
-			t.Errorf("%q: got %v, want an error about %s saying %q", c.yaml, err, c.key, c.msg)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, c.msg)
 	}
 	for _, ok := range []string{
 		"pattern: '%{a} %{b}'\nconvert_datatype: {a: int, b: float}",
@@ -279,23 +272,4 @@ func FuzzDissectInput(f *testing.F) {
 			}
 		}
 	})
-}
-
-// TestExample builds the documented example.
-func TestExample(t *testing.T) {
-	var items []map[string]any
-	if err := yaml.Unmarshal([]byte(Spec.Example), &items); err != nil || len(items) != 1 {
-		t.Fatalf("example is not a one-item list: %v", err)
-	}
-	if items[0]["type"] != Spec.Type {
-		t.Fatalf("example type %v", items[0]["type"])
-	}
-	delete(items[0], "type")
-	cfg, err := yaml.Marshal(items[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fntest.TryBuild(Spec, string(cfg)); err != nil {
-		t.Fatalf("example: %v\n%s", err, Spec.Example)
-	}
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 )
 
 // kind is what a field of a pattern does with its value.
@@ -140,10 +142,8 @@ func parseField(s string) (field, error) {
 // fieldName turns a key into an event key: Logstash's bracket notation
 // [a][b] becomes a.b; dotted names stay as they are.
 func fieldName(s string) (string, error) {
-	if strings.ContainsAny(s, "[]") {
-		s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '[' || r == ']' }), ".")
-	}
-	if s == "" || strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") || strings.Contains(s, "..") {
+	s, ok := fnutil.FieldName(s)
+	if !ok {
 		return "", fmt.Errorf("invalid field name %q", s)
 	}
 	if s == "@timestamp" {

@@ -31,8 +31,6 @@
 package docker
 
 import (
-	"time"
-
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/cri"
@@ -71,79 +69,6 @@ func (c *Config) Validate() error {
 	return c.JoinConfig.Validate()
 }
 
-type fn struct {
-	field       string
-	out         cri.Output
-	attrsPrefix string
-	fail        *fnutil.Failure
-}
-
-// Apply implements component.Function without joining.
-func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
-	l, ok := f.parse(ev)
-	if ok {
-		ev.SetValue(f.out.Message(), event.String(l.Message))
-	}
-	return true
-}
-
-// parse parses the field of ev and sets the stream, time and attributes.
-// ok is false when the event has no field (left alone) or it does not
-// parse (tagged).
-func (f *fn) parse(ev *event.Event) (Line, bool) {
-	v, ok := ev.Lookup(f.field)
-	if !ok {
-		return Line{}, false
-	}
-	s, isStr := v.Str()
-	if !isStr {
-		f.fail.Fail(ev)
-		return Line{}, false
-	}
-	l, ok := Parse(s)
-	if !ok {
-		f.fail.Fail(ev)
-		return l, false
-	}
-	f.out.Set(ev, l.Stream, l.Time)
-	for _, a := range l.Attrs {
-		ev.SetValue(f.attrsPrefix+a.Key, event.String(a.Value))
-	}
-	return l, true
-}
-
-// joinFn is the function with joining: a component.Flusher.
-type joinFn struct {
-	fn
-	join *cri.Joiner
-}
-
-// Apply implements component.Function.
-func (f *joinFn) Apply(ev *event.Event, emit func(event.Event)) bool {
-	if ev.HasTag(TagTruncated) {
-		return true
-	}
-	l, ok := f.parse(ev)
-	if !ok {
-		return true
-	}
-	if !l.Partial && f.join.Pending() == 0 {
-		ev.SetValue(f.out.Message(), event.String(l.Message))
-		return true
-	}
-	var buf [128]byte
-	return f.join.Add(ev, f.join.AppendKey(buf[:0], ev, l.Stream), l.Message, l.Partial, emit)
-}
-
-// FlushInterval implements component.Flusher.
-func (f *joinFn) FlushInterval() time.Duration { return f.join.FlushInterval() }
-
-// Flush implements component.Flusher: it passes on the messages held too
-// long, or all of them when final.
-func (f *joinFn) Flush(now time.Time, final bool, emit func(event.Event)) {
-	f.join.Flush(now, final, emit)
-}
-
 // Spec registers the docker function.
 var Spec = component.FunctionSpec{
 	Type: "docker",
@@ -163,15 +88,19 @@ var Spec = component.FunctionSpec{
 		if err := c.Validate(); err != nil {
 			return nil, err
 		}
-		base := fn{
-			field:       c.Field,
-			out:         cri.NewOutput(c.Target),
-			attrsPrefix: fnutil.Join(c.Target, AttrsPrefix),
-			fail:        fnutil.NewFailure(env, c.TagOnFailure),
+		out := cri.NewOutput(c.Target)
+		attrsPrefix := fnutil.Join(c.Target, AttrsPrefix)
+		parse := func(ev *event.Event, s string) (cri.Line, bool) {
+			l, ok := Parse(s)
+			if !ok {
+				return cri.Line{}, false
+			}
+			out.Set(ev, l.Stream, l.Time)
+			for _, a := range l.Attrs {
+				ev.SetValue(attrsPrefix+a.Key, event.String(a.Value))
+			}
+			return cri.Line{Time: l.Time, Stream: l.Stream, Partial: l.Partial, Message: l.Message}, true
 		}
-		if !c.JoinPartial {
-			return &base, nil
-		}
-		return &joinFn{fn: base, join: cri.NewJoiner(&c.JoinConfig, base.out.Message(), TagTruncated)}, nil
+		return cri.NewFunction(c.Field, out.Message(), &c.JoinConfig, TagTruncated, fnutil.NewFailure(env, c.TagOnFailure), parse), nil
 	},
 }

@@ -2,7 +2,6 @@ package docker
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -24,11 +23,7 @@ func TestValidate(t *testing.T) {
 		{"flush_timeout: -5s", "flush_timeout"},
 	}
 	for _, tt := range tests {
-		_, err := fntest.TryBuild(Spec, tt.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != tt.key {
-			t.Errorf("%s: error %v, want one about %s", tt.yaml, err, tt.key)
-		}
+		fntest.ExpectConfigError(t, Spec, tt.yaml, tt.key, "")
 	}
 	f, err := fntest.TryBuild(Spec, "join_partial: false\ntarget: c")
 	if err != nil {
@@ -150,16 +145,6 @@ func strictTime(ts string) bool {
 	return len(ts) >= 20 && ts[10] == 'T' && ts[13] == ':' && ts[16] == ':' && (ts[len(ts)-1] == 'Z' || ts[len(ts)-3] == ':')
 }
 
-// restore makes ev a copy of base without allocating (ev has room), so
-// that a benchmark starts every iteration from the same event.
-func restore(ev, base *event.Event) {
-	ev.Reset()
-	ev.Time = base.Time
-	for _, f := range base.Fields() {
-		ev.AppendField(f.Key, f.Value)
-	}
-}
-
 func benchEvent(line string) event.Event {
 	ev := event.NewSized(time.Now(), 8)
 	ev.AppendField("message", event.String(line))
@@ -176,22 +161,7 @@ func BenchmarkDocker(b *testing.B) {
 		for i, l := range lines {
 			evs[i] = benchEvent(l)
 		}
-		var got []event.Event
-		for i := range evs {
-			got = append(got, f.Run(evs[i].Clone())...)
-		}
-		if len(got) != 1 || got[0].HasTag(TagFailure) || got[0].HasTag(TagTruncated) {
-			b.Fatalf("unexpected output %v", got)
-		}
-		ev := event.NewSized(time.Time{}, 16)
-		b.ReportAllocs()
-		for b.Loop() {
-			for i := range evs {
-				restore(&ev, &evs[i])
-				f.Apply(&ev, nil)
-			}
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "messages/s")
+		fntest.BenchMessage(b, f, evs, TagFailure, TagTruncated)
 	}
 	b.Run("full", func(b *testing.B) {
 		run(b, "", `{"log":"GET /api/v1/orders 200 12ms user=42 trace=5f2c\n","stream":"stdout","time":"2024-03-15T11:22:33.444555666Z"}`)

@@ -3,10 +3,9 @@ package docker
 import (
 	"strings"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/sluicehq/sluice/internal/function/timestamp"
+	"github.com/sluicehq/sluice/internal/jsonparse"
 )
 
 // Line is one parsed line of a Docker json-file log. Its strings point into
@@ -352,62 +351,10 @@ func unescape(s string) (string, bool) {
 		if i >= len(s) {
 			return "", false
 		}
-		switch s[i] {
-		case '"', '\\', '/':
-			b = append(b, s[i])
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r, ok := hex4(s, i+1)
-			if !ok {
-				return "", false
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2, ok := rune(0), false
-				if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
-					r2, ok = hex4(s, i+3)
-				}
-				if d := utf16.DecodeRune(r, r2); ok && d != utf8.RuneError {
-					r = d
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			b = utf8.AppendRune(b, r)
-		default:
+		var ok bool
+		if b, i, ok = jsonparse.AppendEscape(b, s, i); !ok {
 			return "", false
 		}
 	}
 	return string(b), true
-}
-
-func hex4(s string, i int) (rune, bool) {
-	if i+4 > len(s) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range []byte(s[i : i+4]) {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }

@@ -5,11 +5,11 @@
 package drop
 
 import (
-	"fmt"
 	"math/rand/v2"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 )
 
 // Config is the drop function's configuration.
@@ -45,9 +45,9 @@ var Spec = component.FunctionSpec{
   percentage: 90`,
 	NewConfig: func() any { return &Config{Percentage: 100} },
 	Build: func(cfg any, _ component.Env) (component.Function, error) {
-		c, ok := cfg.(*Config)
-		if !ok {
-			return nil, fmt.Errorf("drop: unexpected config %T", cfg)
+		c, err := fnutil.Config[Config]("drop", cfg)
+		if err != nil {
+			return nil, err
 		}
 		return &fn{p: c.Percentage}, nil
 	},

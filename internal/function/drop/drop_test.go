@@ -1,7 +1,6 @@
 package drop
 
 import (
-	"errors"
 	"testing"
 	"time"
 
@@ -43,10 +42,6 @@ func TestValidateKeys(t *testing.T) {
 		{"percentage: 101", "percentage"},
 		{"percentage: -1", "percentage"},
 	} {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key {
-			t.Errorf("%q: got %v, want an error about %s", c.yaml, err, c.key)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, "")
 	}
 }

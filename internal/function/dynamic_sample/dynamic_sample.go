@@ -32,13 +32,13 @@
 package dynamicsample
 
 import (
-	"fmt"
 	"math"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 	"github.com/sluicehq/sluice/internal/function/fnutil/keycache"
 	"github.com/sluicehq/sluice/internal/template"
 )
@@ -112,11 +112,7 @@ type fn struct {
 func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
 	var buf [128]byte
 	h := f.cache.Hash(f.cfg.key.Append(buf[:0], ev))
-	t := ev.Time
-	if f.wall || t.IsZero() {
-		t = f.now()
-	}
-	w := floorDiv(nanos(t), f.window)
+	w := floorDiv(fnutil.EventNanos(ev, f.wall, f.now), f.window)
 
 	s := f.cache.Lock(h)
 	e, created, _ := s.Get(h)
@@ -201,19 +197,6 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// nanos is t in Unix nanoseconds, saturated outside the years 1678-2262.
-func nanos(t time.Time) int64 {
-	const maxSec = math.MaxInt64 / int64(time.Second)
-	sec := t.Unix()
-	switch {
-	case sec >= maxSec:
-		return math.MaxInt64
-	case sec <= -maxSec:
-		return math.MinInt64
-	}
-	return sec*int64(time.Second) + int64(t.Nanosecond())
-}
-
 // Spec registers the dynamic_sample function.
 var Spec = component.FunctionSpec{
 	Type: "dynamic_sample",
@@ -233,9 +216,9 @@ var Spec = component.FunctionSpec{
 			MinEvents: 30, MaxKeys: 100000, RateField: "sample_rate"}
 	},
 	Build: func(cfg any, _ component.Env) (component.Function, error) {
-		c, ok := cfg.(*Config)
-		if !ok {
-			return nil, fmt.Errorf("dynamic_sample: unexpected config %T", cfg)
+		c, err := fnutil.Config[Config]("dynamic_sample", cfg)
+		if err != nil {
+			return nil, err
 		}
 		return &fn{cfg: c, window: int64(c.Window.D()), wall: c.Clock == "wall",
 			cache: keycache.New[state](c.MaxKeys), now: time.Now}, nil

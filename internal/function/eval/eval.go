@@ -3,11 +3,10 @@
 package eval
 
 import (
-	"fmt"
-
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/expr"
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 )
 
 // Field is one field to compute.
@@ -79,9 +78,9 @@ var Spec = component.FunctionSpec{
 		return &Config{}
 	},
 	Build: func(cfg any, _ component.Env) (component.Function, error) {
-		c, ok := cfg.(*Config)
-		if !ok {
-			return nil, fmt.Errorf("eval: unexpected config %T", cfg)
+		c, err := fnutil.Config[Config]("eval", cfg)
+		if err != nil {
+			return nil, err
 		}
 		return &fn{cfg: c}, nil
 	},

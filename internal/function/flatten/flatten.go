@@ -61,18 +61,12 @@ func (c *Config) Validate() error {
 			return component.Errorf("fields", "entry %d (%q) must be a field name (wildcards are not supported)", i, f)
 		}
 		for _, g := range c.Fields[:i] {
-			if under(f, g) || under(g, f) {
+			if fnutil.Under(f, g) || fnutil.Under(g, f) {
 				return component.Errorf("fields", "%q and %q overlap; list only the outer one", g, f)
 			}
 		}
 	}
 	return nil
-}
-
-// under reports whether key is name or below it.
-func under(key, name string) bool {
-	n := len(name)
-	return key == name || (len(key) > n && key[n] == '.' && key[:n] == name)
 }
 
 type fn struct {
@@ -96,7 +90,7 @@ func (f *fn) chosen(key string) (string, bool) {
 		return key, true
 	}
 	for _, name := range f.fields {
-		if under(key, name) {
+		if fnutil.Under(key, name) {
 			return name, true
 		}
 	}

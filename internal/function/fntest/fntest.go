@@ -1,10 +1,13 @@
 // Package fntest helps test pipeline functions: build one from YAML as the
-// config loader would, apply it to events, and compare with golden files.
+// config loader would, apply it to events, and compare with golden files;
+// check config errors, run a function in a real topology (StartRuntime),
+// benchmark it, and compare it with the loghub samples' ground truth.
 package fntest
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"log/slog"
 	"os"
@@ -56,6 +59,23 @@ func Build(t testing.TB, spec component.FunctionSpec, yamlConfig string) *Func {
 // TryBuild is Build returning the error (from decoding, Validate or Build)
 // instead of failing the test.
 func TryBuild(spec component.FunctionSpec, yamlConfig string) (*Func, error) {
+	cfg, err := DecodeConfig(spec, yamlConfig)
+	if err != nil {
+		return nil, err
+	}
+	c := &Counter{}
+	fn, err := spec.Build(cfg, component.Env{Name: "test[0]", Logger: discardLogger(), Failures: c})
+	if err != nil {
+		return nil, err
+	}
+	return &Func{Function: fn, Failures: c}, nil
+}
+
+// DecodeConfig decodes yamlConfig (the function's own keys, without type)
+// into the spec's default config, rejecting unknown keys, and validates
+// it, as the config loader does. Tests that build a function themselves
+// (to set its clock, say) start from it.
+func DecodeConfig(spec component.FunctionSpec, yamlConfig string) (any, error) {
 	cfg := spec.NewConfig()
 	if strings.TrimSpace(yamlConfig) != "" {
 		dec := yaml.NewDecoder(strings.NewReader(yamlConfig))
@@ -69,12 +89,22 @@ func TryBuild(spec component.FunctionSpec, yamlConfig string) (*Func, error) {
 			return nil, err
 		}
 	}
-	c := &Counter{}
-	fn, err := spec.Build(cfg, component.Env{Name: "test[0]", Logger: discardLogger(), Failures: c})
-	if err != nil {
-		return nil, err
+	return cfg, nil
+}
+
+// ExpectConfigError checks that yamlConfig does not build for spec, with a
+// component.FieldError about key whose text contains msg ("" for any).
+func ExpectConfigError(t testing.TB, spec component.FunctionSpec, yamlConfig, key, msg string) {
+	t.Helper()
+	_, err := TryBuild(spec, yamlConfig)
+	var fe *component.FieldError
+	if !errors.As(err, &fe) || fe.Field != key || !strings.Contains(err.Error(), msg) {
+		if msg == "" {
+			t.Errorf("%q: got %v, want an error about %s", yamlConfig, err, key)
+		} else {
+			t.Errorf("%q: got %v, want an error about %s saying %q", yamlConfig, err, key, msg)
+		}
 	}
-	return &Func{Function: fn, Failures: c}, nil
 }
 
 // Run applies f to ev and returns the events that come out: ev first
@@ -88,12 +118,16 @@ func (f *Func) Run(ev event.Event) []event.Event {
 	return append(out, extra...)
 }
 
+// eventTime is the time of the events made here unless they say otherwise,
+// so that output is stable.
+var eventTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
 // Event parses one JSON object into an event, as the HTTP source does: an
 // RFC 3339 "@timestamp" becomes the event's time; without one the time is
 // 2026-01-02T03:04:05Z so golden output is stable.
 func Event(t testing.TB, js string) event.Event {
 	t.Helper()
-	ev := event.NewSized(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), 8)
+	ev := event.NewSized(eventTime, 8)
 	if err := jsonparse.ParseObject(&ev, []byte(js)); err != nil {
 		t.Fatalf("test event %s: %v", js, err)
 	}
@@ -202,27 +236,13 @@ func normalize(t *testing.T, s string) string {
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// Bench measures f on copies of ev: copies are made 1024 at a time with the
-// timer stopped, so the figure is the function's own cost, and events/s is
-// reported.
-func Bench(b *testing.B, f *Func, ev event.Event) {
-	b.Helper()
-	const chunk = 1024
-	evs := make([]event.Event, chunk)
-	emit := func(event.Event) {}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for done := 0; done < b.N; {
-		b.StopTimer()
-		n := min(chunk, b.N-done)
-		for i := 0; i < n; i++ {
-			evs[i] = ev.Clone()
-		}
-		b.StartTimer()
-		for i := 0; i < n; i++ {
-			f.Apply(&evs[i], emit)
-		}
-		done += n
+// ReadLines returns the lines of a file (testdata/..., say), without the
+// final newline.
+func ReadLines(tb testing.TB, path string) []string {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 }

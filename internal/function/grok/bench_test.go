@@ -1,7 +1,6 @@
 package grok
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/elastic/go-grok"
 	"github.com/elastic/go-grok/patterns"
 
-	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
 
@@ -18,33 +16,16 @@ import (
 // names, methods, statuses, "-" sizes, referrers and user agents).
 func apacheLines(tb testing.TB) []string {
 	tb.Helper()
-	data, err := os.ReadFile("testdata/apache_combined.log")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	return fntest.ReadLines(tb, "testdata/apache_combined.log")
 }
 
 var time0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// benchGrok applies a grok config to lines. The events are reused (Reset
-// keeps their field slices), so the allocations reported are grok's own.
+// benchGrok applies a grok config to lines (see fntest.BenchLines), all of
+// which must match.
 func benchGrok(b *testing.B, cfg string, lines []string) {
 	f := fntest.Build(b, Spec, cfg)
-	events := make([]event.Event, len(lines))
-	for i := range events {
-		events[i] = event.NewSized(time0, 16)
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		ev := &events[i%len(events)]
-		ev.Reset()
-		ev.AppendField(event.MessageField, event.String(lines[i%len(lines)]))
-		f.Apply(ev, nil)
-		i++
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	fntest.BenchLines(b, f, lines...)
 	if f.Failures.Value() != 0 {
 		b.Fatalf("%d failures", f.Failures.Value())
 	}
@@ -59,20 +40,7 @@ func BenchmarkCombinedApacheLog(b *testing.B) {
 // BenchmarkCombinedApacheLogParallel is BenchmarkCombinedApacheLog on every
 // core, as a pipeline runs it.
 func BenchmarkCombinedApacheLogParallel(b *testing.B) {
-	f := fntest.Build(b, Spec, "patterns: ['%{COMBINEDAPACHELOG}']")
-	lines := apacheLines(b)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		ev := event.NewSized(time0, 16)
-		i := 0
-		for pb.Next() {
-			ev.Reset()
-			ev.AppendField(event.MessageField, event.String(lines[i%len(lines)]))
-			f.Apply(&ev, nil)
-			i++
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	fntest.BenchLinesParallel(b, fntest.Build(b, Spec, "patterns: ['%{COMBINEDAPACHELOG}']"), apacheLines(b)...)
 }
 
 // BenchmarkSyslog parses syslog lines with a short custom
@@ -90,15 +58,7 @@ overwrite: [message]`, []string{
 // are searched at every position before the event is tagged.
 func BenchmarkNoMatch(b *testing.B) {
 	f := fntest.Build(b, Spec, "patterns: ['%{COMBINEDAPACHELOG}', '%{SYSLOGLINE}']")
-	line := strings.Repeat("this line is not a log line of any known kind; ", 5)
-	ev := event.NewSized(time0, 16)
-	b.ReportAllocs()
-	for b.Loop() {
-		ev.Reset()
-		ev.AppendField(event.MessageField, event.String(line))
-		f.Apply(&ev, nil)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	fntest.BenchLines(b, f, strings.Repeat("this line is not a log line of any known kind; ", 5))
 }
 
 // BenchmarkGoGrokParseString is go-grok's own API on the same lines, for

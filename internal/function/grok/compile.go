@@ -255,11 +255,8 @@ func isSubnameByte(c byte) bool {
 // fieldName turns a capture name into an event key: Logstash's bracket
 // notation [source][ip] becomes source.ip; dotted names stay as they are.
 func fieldName(s string) (string, error) {
-	if strings.ContainsAny(s, "[]") {
-		parts := strings.FieldsFunc(s, func(r rune) bool { return r == '[' || r == ']' })
-		s = strings.Join(parts, ".")
-	}
-	if s == "" || strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") || strings.Contains(s, "..") {
+	s, ok := fnutil.FieldName(s)
+	if !ok {
 		return "", fmt.Errorf("invalid field name %q", s)
 	}
 	if s == "@timestamp" {

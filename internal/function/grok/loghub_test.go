@@ -1,23 +1,10 @@
 package grok
 
 import (
-	"encoding/csv"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
-
-// loghubDir holds the loghub samples, outside the repository (they may not
-// be copied into it): the shared folder next to the repository root.
-const loghubDir = "../../../../shared/testdata/loghub"
 
 // loghubCase parses one loghub system with grok. The structured CSV's
 // columns (all but LineId, EventId and EventTemplate) must come out as the
@@ -72,74 +59,10 @@ pattern_definitions: {YMD: '%{YEAR}-%{MONTHNUM}-%{MONTHDAY}'}`},
 // TestLoghub parses every line of the loghub samples and compares the
 // fields with loghub's ground truth, row by row.
 func TestLoghub(t *testing.T) {
-	if _, err := os.Stat(loghubDir); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("loghub samples not found at %s", loghubDir)
-	}
+	fntest.SkipWithoutLoghub(t)
 	for _, c := range loghubCases {
 		t.Run(c.system, func(t *testing.T) {
-			f := fntest.Build(t, Spec, c.config)
-			lines, header, rows := readLoghub(t, c.system)
-			columns := header[1 : len(header)-2] // drop LineId, EventId, EventTemplate
-			var problems []string
-			for _, row := range rows {
-				id := row[0]
-				var n int
-				if _, err := fmt.Sscan(id, &n); err != nil || n < 1 || n > len(lines) {
-					t.Fatalf("row with LineId %q", id)
-				}
-				// loghub's parser strips each line before matching it.
-				ev := event.New(time0, strings.TrimSpace(lines[n-1]))
-				out := f.Run(ev)
-				if out[0].HasTag("_grokparsefailure") {
-					problems = append(problems, fmt.Sprintf("line %d: no match: %q", n, lines[n-1]))
-					continue
-				}
-				for i, col := range columns {
-					want := row[i+1]
-					v, ok := out[0].Lookup(col)
-					got := v.Text()
-					if !ok && want == "" && slices.Contains(c.optional, col) {
-						continue
-					}
-					if !ok || got != want {
-						problems = append(problems, fmt.Sprintf("line %d: %s = %q (present %v), want %q", n, col, got, ok, want))
-					}
-				}
-			}
-			if len(rows) != 2000 {
-				t.Errorf("%d rows, want 2000", len(rows))
-			}
-			if len(problems) > 0 {
-				t.Errorf("%d mismatches, the first ones:\n%s", len(problems), strings.Join(problems[:min(len(problems), 15)], "\n"))
-			}
+			fntest.CheckLoghub(t, fntest.Build(t, Spec, c.config), c.system, "_grokparsefailure", c.optional...)
 		})
 	}
-}
-
-// readLoghub returns the lines of a system's log (without line endings) and
-// the header and rows of its structured CSV.
-func readLoghub(t *testing.T, system string) (lines, header []string, rows [][]string) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(loghubDir, system, system+"_2k.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines = strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
-	file, err := os.Open(filepath.Join(loghubDir, system, system+"_2k.log_structured.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	records, err := csv.NewReader(file).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	header, rows = records[0], records[1:]
-	if header[0] != "LineId" || header[len(header)-2] != "EventId" || header[len(header)-1] != "EventTemplate" {
-		t.Fatalf("unexpected header %v", header)
-	}
-	return lines, header, rows
 }

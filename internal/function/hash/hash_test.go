@@ -1,11 +1,9 @@
 package hash
 
 import (
-	"errors"
 	"sync"
 	"testing"
 
-	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
@@ -26,11 +24,7 @@ func TestValidate(t *testing.T) {
 		{"fields: [a]\nfingerprint: fp\ntarget: x", "target"},
 		{"fields: [a]\nfingerprint: '@timestamp'", "fingerprint"},
 	} {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key {
-			t.Errorf("%q: got %v, want an error about %s", c.yaml, err, c.key)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, "")
 	}
 }
 
@@ -65,13 +59,7 @@ func BenchmarkHash(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			f := fntest.Build(b, Spec, bc.cfg)
 			src := fntest.Event(b, `{"message":"GET /api/v1/users 200","host":{"name":"web-1"},"user":{"email":"a@b.io"},"client":{"ip":"10.0.0.1"}}`)
-			var ev event.Event
-			b.ReportAllocs()
-			for b.Loop() {
-				ev = src.Clone()
-				f.Apply(&ev, nil)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			fntest.Bench(b, f, src)
 		})
 	}
 }

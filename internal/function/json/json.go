@@ -99,12 +99,7 @@ func (c *Config) Validate() error {
 	if c.MaxDepth < 1 || c.MaxDepth > MaxDepthLimit {
 		return component.Errorf("max_depth", "must be between 1 and %d, got %d", MaxDepthLimit, c.MaxDepth)
 	}
-	for _, t := range c.TagOnFailure {
-		if t == "" {
-			return component.Errorf("tag_on_failure", "tags must not be empty")
-		}
-	}
-	return nil
+	return fnutil.CheckTags("tag_on_failure", c.TagOnFailure)
 }
 
 // checkPath rejects field names that cannot address a field: empty, or
@@ -113,7 +108,7 @@ func checkPath(p string) error {
 	switch {
 	case p == "":
 		return errEmptyName
-	case p[0] == '.' || p[len(p)-1] == '.' || strings.Contains(p, ".."):
+	case !fnutil.ValidField(p):
 		return errBadName
 	}
 	return nil
@@ -135,15 +130,11 @@ type fn struct {
 
 // Apply implements component.Function.
 func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
-	v, ok := ev.Lookup(f.field)
+	s, ok := fnutil.Input(ev, f.field, f.fail)
 	if !ok {
-		if ev.Has(f.field) {
-			f.fail.Fail(ev) // an object, not JSON text
-		}
 		return true
 	}
-	s, isStr := v.Str()
-	if !isStr || (f.maxBytes > 0 && len(s) > f.maxBytes) {
+	if f.maxBytes > 0 && len(s) > f.maxBytes {
 		f.fail.Fail(ev)
 		return true
 	}

@@ -2,13 +2,11 @@ package json
 
 import (
 	stdjson "encoding/json"
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
@@ -28,11 +26,7 @@ func TestValidation(t *testing.T) {
 		{"tag_on_failure: ['']", "tag_on_failure"},
 	}
 	for _, tt := range tests {
-		_, err := fntest.TryBuild(Spec, tt.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != tt.key {
-			t.Errorf("%s: got %v, want an error about %s", tt.yaml, err, tt.key)
-		}
+		fntest.ExpectConfigError(t, Spec, tt.yaml, tt.key, "")
 	}
 	for _, ok := range []string{"", "target: a.b\nmax_depth: 63\nmax_bytes: 0", "max_bytes: 64KiB\ntag_on_failure: []"} {
 		if _, err := fntest.TryBuild(Spec, ok); err != nil {
@@ -250,7 +244,7 @@ func TestTimestampNotRFC3339(t *testing.T) {
 // TestAllocations: with a target, parsing strings, small numbers and nested
 // objects into an event that has room costs no allocation at all.
 func TestAllocations(t *testing.T) {
-	if raceEnabled {
+	if fntest.RaceEnabled {
 		t.Skip("sync.Pool drops items under -race")
 	}
 	const line = `{"level":"info","msg":"done","http":{"method":"GET","status":200},"user":{"name":"alice"},"ok":true}`

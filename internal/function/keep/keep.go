@@ -58,8 +58,7 @@ func newPattern(src string) pattern {
 // matches.
 func (p *pattern) matches(key string) bool {
 	if len(p.parts) == 1 {
-		n := len(p.src)
-		return key == p.src || (len(key) > n && key[n] == '.' && key[:n] == p.src)
+		return fnutil.Under(key, p.src)
 	}
 	if glob(p.parts, key) {
 		return true

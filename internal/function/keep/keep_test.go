@@ -1,10 +1,8 @@
 package keep
 
 import (
-	"errors"
 	"testing"
 
-	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
@@ -17,11 +15,7 @@ func TestValidate(t *testing.T) {
 		{"fields: []", "fields"},
 		{"fields: [a, '']", "fields"},
 	} {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key {
-			t.Errorf("%q: got %v, want an error about %s", c.yaml, err, c.key)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, "")
 	}
 }
 

@@ -79,8 +79,8 @@ func newConfig() any {
 
 // Validate checks the options and builds the parser.
 func (c *Config) Validate() error {
-	if !ValidField(c.Field) || c.Field == event.TimestampField {
-		return component.Errorf("field", "%q is not a field name that can hold text", c.Field)
+	if err := fnutil.CheckTextField("field", c.Field); err != nil {
+		return err
 	}
 	if err := CheckTarget(c.Target); err != nil {
 		return err
@@ -94,7 +94,7 @@ func (c *Config) Validate() error {
 	if c.Whitespace != "lenient" && c.Whitespace != "strict" {
 		return component.Errorf("whitespace", "must be lenient or strict, got %q", c.Whitespace)
 	}
-	if err := CheckTags(c.TagOnFailure); err != nil {
+	if err := fnutil.CheckTags("tag_on_failure", c.TagOnFailure); err != nil {
 		return err
 	}
 	p, err := NewParser(Options{
@@ -125,21 +125,11 @@ func CheckTarget(target string) error {
 	if target == "" {
 		return nil
 	}
-	if !ValidField(target) {
+	if !fnutil.ValidField(target) {
 		return component.Errorf("target", "%q is not a field name (use a dotted name like parsed.kv, or leave it empty for the root)", target)
 	}
 	if target == event.TimestampField {
 		return component.Errorf("target", "@timestamp is the event's time and cannot hold fields")
-	}
-	return nil
-}
-
-// CheckTags validates a `tag_on_failure` option: no empty tags.
-func CheckTags(tags []string) error {
-	for _, t := range tags {
-		if t == "" {
-			return component.Errorf("tag_on_failure", "tags must not be empty")
-		}
 	}
 	return nil
 }

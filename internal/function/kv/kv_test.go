@@ -1,7 +1,6 @@
 package kv
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -9,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
@@ -35,11 +33,7 @@ func TestValidation(t *testing.T) {
 		{"tag_on_failure: [ok, '']", "tag_on_failure"},
 	}
 	for _, tt := range tests {
-		_, err := fntest.TryBuild(Spec, tt.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != tt.key {
-			t.Errorf("%s: got %v, want an error about %s", tt.yaml, err, tt.key)
-		}
+		fntest.ExpectConfigError(t, Spec, tt.yaml, tt.key, "")
 	}
 	if _, err := fntest.TryBuild(Spec, "field_split: '\\t,'\nvalue_split: ':='\nwhitespace: strict\ntrim_key: '\\[\\]'"); err != nil {
 		t.Error(err)
@@ -74,7 +68,7 @@ func TestAllocations(t *testing.T) {
 			ev.SetString(event.MessageField, line)
 			f.Apply(&ev, nil)
 		})
-		if allocs > 0 && !raceEnabled {
+		if allocs > 0 && !fntest.RaceEnabled {
 			t.Errorf("%q: %v allocations per event, want 0", tt.cfg, allocs)
 		}
 		if v, _ := ev.GetString(tt.key); v != "request done" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 )
 
 // Syntax selects the grammar a Parser reads.
@@ -156,7 +157,7 @@ func NewParser(o Options) (*Parser, error) {
 	p.include = keySet(o.IncludeKeys)
 	p.exclude = keySet(o.ExcludeKeys)
 	for k, v := range o.DefaultKeys {
-		if !ValidField(k) {
+		if !fnutil.ValidField(k) {
 			return nil, component.Errorf("default_keys", "%q is not a field name", k)
 		}
 		key := k
@@ -409,10 +410,4 @@ func (s *charSet) trim(x string) string {
 		j--
 	}
 	return x[i:j]
-}
-
-// ValidField reports whether p can name a field: not empty and without
-// empty segments ("a..b", ".a", "a.").
-func ValidField(p string) bool {
-	return p != "" && p[0] != '.' && p[len(p)-1] != '.' && !strings.Contains(p, "..")
 }

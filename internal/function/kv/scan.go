@@ -2,10 +2,9 @@ package kv
 
 import (
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/jsonparse"
 )
 
 // scanLogstash finds the pairs of s with the rules of Logstash's kv filter
@@ -228,64 +227,14 @@ func unquote(s string, i int) (string, int, error) {
 			break
 		}
 		j++
-		switch e := s[j]; e {
-		case '"', '\\', '/':
-			buf = append(buf, e)
-		case 'b':
-			buf = append(buf, '\b')
-		case 'f':
-			buf = append(buf, '\f')
-		case 'n':
-			buf = append(buf, '\n')
-		case 'r':
-			buf = append(buf, '\r')
-		case 't':
-			buf = append(buf, '\t')
-		case 'u':
-			r, ok := hex4(s, j+1)
-			if !ok {
+		var ok bool
+		if buf, j, ok = jsonparse.AppendEscape(buf, s, j); !ok {
+			if s[j] == 'u' {
 				return "", j, &SyntaxError{Offset: j - 1, Msg: "invalid \\u escape"}
 			}
-			j += 4
-			if utf16.IsSurrogate(r) {
-				r2, ok := rune(0), false
-				if j+2 < n && s[j+1] == '\\' && s[j+2] == 'u' {
-					r2, ok = hex4(s, j+3)
-				}
-				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
-					r = dec
-					j += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			buf = utf8.AppendRune(buf, r)
-		default:
-			return "", j, &SyntaxError{Offset: j - 1, Msg: "invalid escape \\" + string(rune(e))}
+			return "", j, &SyntaxError{Offset: j - 1, Msg: "invalid escape \\" + string(rune(s[j]))}
 		}
 		j++
 	}
 	return "", n, &SyntaxError{Offset: i, Msg: "unterminated quoted value"}
-}
-
-// hex4 reads four hex digits at s[i:].
-func hex4(s string, i int) (rune, bool) {
-	if len(s)-i < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range []byte(s[i : i+4]) {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }

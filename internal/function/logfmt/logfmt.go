@@ -44,13 +44,13 @@ func newConfig() any {
 
 // Validate checks the options and builds the parser.
 func (c *Config) Validate() error {
-	if !kv.ValidField(c.Field) || c.Field == event.TimestampField {
-		return component.Errorf("field", "%q is not a field name that can hold text", c.Field)
+	if err := fnutil.CheckTextField("field", c.Field); err != nil {
+		return err
 	}
 	if err := kv.CheckTarget(c.Target); err != nil {
 		return err
 	}
-	if err := kv.CheckTags(c.TagOnFailure); err != nil {
+	if err := fnutil.CheckTags("tag_on_failure", c.TagOnFailure); err != nil {
 		return err
 	}
 	p, err := kv.NewParser(kv.Options{Syntax: kv.Logfmt, Target: c.Target, AllowDuplicateValues: true})
@@ -69,15 +69,7 @@ type fn struct {
 
 // Apply implements component.Function.
 func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
-	v, ok := ev.Lookup(f.field)
-	if !ok {
-		if ev.Has(f.field) {
-			f.fail.Fail(ev) // an object, not text
-		}
-		return true
-	}
-	s, isStr := v.Str()
-	if !isStr || f.parser.Parse(ev, s) != nil {
+	if s, ok := fnutil.Input(ev, f.field, f.fail); ok && f.parser.Parse(ev, s) != nil {
 		f.fail.Fail(ev)
 	}
 	return true

@@ -160,10 +160,8 @@ func (c *Config) Validate() error {
 			return component.Errorf("default", "column names must not be empty")
 		}
 	}
-	for _, t := range c.TagOnMiss {
-		if t == "" {
-			return component.Errorf("tag_on_miss", "tags must not be empty")
-		}
+	if err := fnutil.CheckTags("tag_on_miss", c.TagOnMiss); err != nil {
+		return err
 	}
 	if c.ReloadInterval < 0 {
 		return component.Errorf("reload_interval", "must not be negative (0 never reloads)")
@@ -448,10 +446,6 @@ var Spec = component.FunctionSpec{
 			}
 			l = &loaded{tbl: t, info: fi}
 		}
-		log := env.Logger
-		if log == nil {
-			log = slog.New(slog.DiscardHandler)
-		}
 		f := &fn{
 			field:     c.Field,
 			fields:    c.Fields,
@@ -459,7 +453,7 @@ var Spec = component.FunctionSpec{
 			overwrite: c.Overwrite,
 			tags:      c.TagOnMiss,
 			cfg:       c,
-			log:       log.With("function", env.Name, "file", c.File),
+			log:       fnutil.Logger(env).With("function", env.Name, "file", c.File),
 		}
 		f.tbl.Store(l.tbl)
 		if c.ReloadInterval > 0 {

@@ -2,7 +2,6 @@ package lookup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -132,18 +131,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			y := os.Expand(tt.yaml, func(k string) string { return files[k] })
-			_, err := fntest.TryBuild(Spec, y)
-			if err == nil {
-				t.Fatalf("%s: no error", y)
-			}
-			var fe *component.FieldError
-			if !errors.As(err, &fe) || fe.Field != tt.key {
-				t.Fatalf("%s: error %q is not about %q", y, err, tt.key)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("%s: error %q does not say %q", y, err, tt.want)
-			}
+			fntest.ExpectConfigError(t, Spec, os.Expand(tt.yaml, func(k string) string { return files[k] }), tt.key, tt.want)
 		})
 	}
 	// And the good ones build.

@@ -142,7 +142,7 @@ func (o *outputSpec) outputNames(raw *rawTable) ([]string, error) {
 	for _, f := range o.fields {
 		found := false
 		for i, c := range raw.columns {
-			if underPrefix(c, f) {
+			if fnutil.Under(c, f) {
 				selected[i], found = true, true
 			}
 		}
@@ -154,7 +154,7 @@ func (o *outputSpec) outputNames(raw *rawTable) ([]string, error) {
 	for from := range o.rename {
 		found := false
 		for _, c := range raw.columns {
-			found = found || underPrefix(c, from)
+			found = found || fnutil.Under(c, from)
 		}
 		if !found && len(raw.columns) > 0 {
 			return nil, &keyError{key: "rename", err: fmt.Errorf("the lookup table has no column %q to rename (columns: %s)", from, strings.Join(raw.columns, ", "))}
@@ -167,12 +167,6 @@ func (o *outputSpec) outputNames(raw *rawTable) ([]string, error) {
 		}
 	}
 	return names, nil
-}
-
-// underPrefix reports whether column c is p or a column of the object p
-// (p.x, from a nested JSON object).
-func underPrefix(c, p string) bool {
-	return c == p || (len(c) > len(p) && c[len(p)] == '.' && strings.HasPrefix(c, p))
 }
 
 type renames map[string]string

@@ -186,12 +186,6 @@ type fn struct {
 	hmacs  *sync.Pool // of hash.Hash keyed by salt; nil without salt
 }
 
-// under reports whether key is name or below it.
-func under(key, name string) bool {
-	n := len(name)
-	return key == name || (len(key) > n && key[n] == '.' && key[:n] == name)
-}
-
 // Apply implements component.Function.
 func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
 	masked := false
@@ -199,7 +193,7 @@ func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
 	for i := range fields {
 		key := fields[i].Key
 		for _, name := range f.fields {
-			if !under(key, name) {
+			if !fnutil.Under(key, name) {
 				continue
 			}
 			if v, changed := f.maskValue(fields[i].Value); changed {

@@ -1,7 +1,6 @@
 package mask
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
@@ -34,11 +32,7 @@ func TestValidate(t *testing.T) {
 		{"rules: [{preset: email, with: sha256, replace: x}]", "rules", "replace is for"},
 		{"rules: [{preset: email}]\nsalt: x", "salt", "only used"},
 	} {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key || !strings.Contains(err.Error(), c.msg) {
-			t.Errorf("%q: got %v, want an error about %s saying %q", c.yaml, err, c.key, c.msg)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, c.msg)
 	}
 }
 

@@ -2,11 +2,11 @@ package metrics
 
 import (
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fntest"
 )
 
 func benchEvents(keys int) []event.Event {
@@ -23,17 +23,7 @@ func benchEvents(keys int) []event.Event {
 func benchApply(b *testing.B, yamlCfg string, keys int) {
 	f := build(b, yamlCfg, t0)
 	evs := benchEvents(keys)
-	var next atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := int(next.Add(7919))
-		for pb.Next() {
-			i++
-			f.Apply(&evs[i%keys], nil)
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	fntest.BenchParallel(b, f, evs)
 }
 
 func BenchmarkApply(b *testing.B) {

@@ -439,21 +439,10 @@ func (f *fn) shardOf(name []byte) *shard {
 	return &f.shards[maphash.Bytes(f.seed, name)&(numShards-1)]
 }
 
-// ownOutput reports whether ev carries one of the tags this function puts
-// on what it emits.
-func (f *fn) ownOutput(ev *event.Event) bool {
-	for _, t := range f.cfg.AddTag {
-		if ev.HasTag(t) {
-			return true
-		}
-	}
-	return false
-}
-
 // Apply implements component.Function. It never drops or changes the event,
 // except for tag_on_failure when a timer value is not a number.
 func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
-	if f.ownOutput(ev) {
+	if fnutil.HasAnyTag(ev, f.cfg.AddTag) { // its own output, back through the routes
 		return true
 	}
 	if f.cfg.IgnoreOlderThan > 0 && !ev.Time.IsZero() && f.now().Sub(ev.Time) > f.cfg.IgnoreOlderThan.D() {

@@ -2,18 +2,13 @@ package metrics
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
-	"gopkg.in/yaml.v3"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
@@ -42,18 +37,13 @@ func build(t testing.TB, yamlCfg string, start time.Time) *testFn {
 }
 
 func tryBuild(yamlCfg string, start time.Time) (*testFn, error) {
-	cfg := Spec.NewConfig().(*Config)
-	dec := yaml.NewDecoder(strings.NewReader(yamlCfg))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		return nil, err
-	}
-	if err := cfg.Validate(); err != nil {
+	cfg, err := fntest.DecodeConfig(Spec, yamlCfg)
+	if err != nil {
 		return nil, err
 	}
 	c := &fntest.Counter{}
 	tf := &testFn{failures: c, now: start}
-	tf.fn = newFn(cfg, component.Env{Name: "test[0]", Failures: c}, start)
+	tf.fn = newFn(cfg.(*Config), component.Env{Name: "test[0]", Failures: c}, start)
 	tf.host = "test-host"
 	tf.fn.now = func() time.Time { return tf.now }
 	return tf, nil
@@ -495,78 +485,11 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// TestGolden runs testdata/*.yaml: a config, then steps applied in order
-// (input events at a wall-clock time, or a flush at a time), and the events
-// that come out (passed-through inputs and emitted events). With -update
-// it rewrites output and failures.
+// TestGolden runs testdata/*.yaml (see fntest.FlushGolden): the function's
+// clock starts at start and is at of each step during it.
 func TestGolden(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	update := flag.Lookup("update").Value.(flag.Getter).Get().(bool)
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var g golden
-			if err := yaml.Unmarshal(data, &g); err != nil {
-				t.Fatal(err)
-			}
-			f := build(t, g.Config, g.Start)
-			var got []string
-			for _, s := range g.Steps {
-				f.now = s.At
-				for _, line := range strings.Split(s.Input, "\n") {
-					if strings.TrimSpace(line) == "" {
-						continue
-					}
-					ev := fntest.Event(t, line)
-					if f.Apply(&ev, nil) {
-						got = append(got, fntest.JSON(&ev))
-					}
-				}
-				if s.Flush != "" {
-					for _, ev := range f.flush(s.At, s.Flush == "final") {
-						got = append(got, fntest.JSON(&ev))
-					}
-				}
-			}
-			gotText := strings.Join(got, "\n") + "\n"
-			if update {
-				g.Output, g.Failures = gotText, f.failures.Value()
-				out, err := yaml.Marshal(&g)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(file, out, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if gotText != g.Output {
-				t.Errorf("output differs\n got:\n%s\nwant:\n%s", gotText, g.Output)
-			}
-			if f.failures.Value() != g.Failures {
-				t.Errorf("%d failures, want %d", f.failures.Value(), g.Failures)
-			}
-		})
-	}
-}
-
-type golden struct {
-	// Description says what the file checks; -update keeps it.
-	Description string    `yaml:"description"`
-	Config      string    `yaml:"config"`
-	Start       time.Time `yaml:"start"`
-	Steps       []struct {
-		At    time.Time `yaml:"at"`
-		Input string    `yaml:"input,omitempty"`
-		// Flush is "tick" for a flush at At, "final" for the final flush.
-		Flush string `yaml:"flush,omitempty"`
-	} `yaml:"steps"`
-	Output   string `yaml:"output"`
-	Failures int64  `yaml:"failures"`
+	fntest.RunFlushGolden(t, func(t *testing.T, config string, start time.Time) fntest.Flushing {
+		f := build(t, config, start)
+		return fntest.Flushing{Function: f, Flusher: f, Failures: f.failures, SetClock: func(now time.Time) { f.now = now }}
+	})
 }

@@ -125,13 +125,9 @@ type fn struct {
 
 // Apply implements component.Function.
 func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
-	v, ok := ev.Lookup(f.field)
+	s, ok := ev.GetString(f.field) // the text of any value
 	if !ok {
 		return true
-	}
-	s, isStr := v.Str()
-	if !isStr {
-		s = v.Text()
 	}
 	for _, p := range f.progs {
 		loc := p.find(s)

@@ -1,7 +1,6 @@
 package regex
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -9,9 +8,6 @@ import (
 	"time"
 	"unsafe"
 
-	"gopkg.in/yaml.v3"
-
-	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
@@ -30,11 +26,7 @@ func TestValidate(t *testing.T) {
 		{"patterns: ['(?P<a>x)']\nfield: ''", "field", "must name"},
 		{"patterns: ['(?P<a>x)']\ntarget: 'x.'", "target", "not a field name"},
 	} {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key || !strings.Contains(err.Error(), c.msg) {
-			t.Errorf("%q: got %v, want an error about %s saying %q", c.yaml, err, c.key, c.msg)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, c.msg)
 	}
 }
 
@@ -140,14 +132,7 @@ func FuzzRegexInput(f *testing.F) {
 func BenchmarkRegex(b *testing.B) {
 	f := fntest.Build(b, Spec, `patterns: ['^(?P<client>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S+) HTTP/(?P<version>[\d.]+)" (?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referrer>[^"]*)" "(?P<agent>[^"]*)"']`)
 	line := `83.149.9.216 - - [17/May/2015:10:05:03 +0000] "GET /presentations/logstash-monitorama-2013/images/kibana-search.png HTTP/1.1" 200 203023 "http://semicomplete.com/presentations/logstash-monitorama-2013/" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/32.0.1700.77 Safari/537.36"`
-	ev := event.NewSized(time0, 16)
-	b.ReportAllocs()
-	for b.Loop() {
-		ev.Reset()
-		ev.AppendField(event.MessageField, event.String(line))
-		f.Apply(&ev, nil)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	fntest.BenchLines(b, f, line)
 	if f.Failures.Value() != 0 {
 		b.Fatal("no match")
 	}
@@ -157,31 +142,5 @@ func BenchmarkRegex(b *testing.B) {
 func BenchmarkRegexUnanchored(b *testing.B) {
 	f := fntest.Build(b, Spec, `patterns: ['\bduration=(?P<duration>\d+)ms status=(?P<status>\w+)']`)
 	line := "2024-01-02T03:04:05Z INFO request handled path=/api/v1/users method=GET duration=123ms status=ok bytes=512"
-	ev := event.NewSized(time0, 16)
-	b.ReportAllocs()
-	for b.Loop() {
-		ev.Reset()
-		ev.AppendField(event.MessageField, event.String(line))
-		f.Apply(&ev, nil)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-}
-
-// TestExample builds the documented example.
-func TestExample(t *testing.T) {
-	var items []map[string]any
-	if err := yaml.Unmarshal([]byte(Spec.Example), &items); err != nil || len(items) != 1 {
-		t.Fatalf("example is not a one-item list: %v", err)
-	}
-	if items[0]["type"] != Spec.Type {
-		t.Fatalf("example type %v", items[0]["type"])
-	}
-	delete(items[0], "type")
-	cfg, err := yaml.Marshal(items[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fntest.TryBuild(Spec, string(cfg)); err != nil {
-		t.Fatalf("example: %v\n%s", err, Spec.Example)
-	}
+	fntest.BenchLines(b, f, line)
 }

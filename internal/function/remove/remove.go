@@ -3,11 +3,11 @@
 package remove
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 )
 
 // Config is the remove function's configuration.
@@ -70,9 +70,9 @@ var Spec = component.FunctionSpec{
   fields: [kubernetes.annotations, agent.ephemeral_id, "temp_*"]`,
 	NewConfig: func() any { return &Config{} },
 	Build: func(cfg any, _ component.Env) (component.Function, error) {
-		c, ok := cfg.(*Config)
-		if !ok {
-			return nil, fmt.Errorf("remove: unexpected config %T", cfg)
+		c, err := fnutil.Config[Config]("remove", cfg)
+		if err != nil {
+			return nil, err
 		}
 		return &fn{cfg: c}, nil
 	},

@@ -3,11 +3,11 @@
 package rename
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 )
 
 // Config is the rename function's configuration.
@@ -55,9 +55,9 @@ var Spec = component.FunctionSpec{
     level: log.level`,
 	NewConfig: func() any { return &Config{} },
 	Build: func(cfg any, _ component.Env) (component.Function, error) {
-		c, ok := cfg.(*Config)
-		if !ok {
-			return nil, fmt.Errorf("rename: unexpected config %T", cfg)
+		c, err := fnutil.Config[Config]("rename", cfg)
+		if err != nil {
+			return nil, err
 		}
 		return &fn{cfg: c}, nil
 	},

@@ -1,7 +1,6 @@
 package rename
 
 import (
-	"errors"
 	"testing"
 	"time"
 
@@ -39,10 +38,6 @@ func TestValidateKeys(t *testing.T) {
 		{"", "fields"},
 		{"fields: {a: \"\"}", "fields"},
 	} {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key {
-			t.Errorf("%q: got %v, want an error about %s", c.yaml, err, c.key)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, "")
 	}
 }

@@ -15,11 +15,11 @@
 package sample
 
 import (
-	"fmt"
 	"sync/atomic"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 	"github.com/sluicehq/sluice/internal/function/fnutil/keycache"
 	"github.com/sluicehq/sluice/internal/template"
 )
@@ -100,9 +100,9 @@ var Spec = component.FunctionSpec{
 `,
 	NewConfig: func() any { return &Config{Rate: 10, MaxKeys: 100000, RateField: "sample_rate"} },
 	Build: func(cfg any, _ component.Env) (component.Function, error) {
-		c, ok := cfg.(*Config)
-		if !ok {
-			return nil, fmt.Errorf("sample: unexpected config %T", cfg)
+		c, err := fnutil.Config[Config]("sample", cfg)
+		if err != nil {
+			return nil, err
 		}
 		f := &fn{cfg: c, rate: uint64(c.Rate)}
 		if c.key != nil {

@@ -1,14 +1,12 @@
 package sample
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
@@ -140,11 +138,7 @@ func TestValidation(t *testing.T) {
 		{"rate_field: '@timestamp'", "rate_field"},
 	}
 	for _, c := range cases {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key {
-			t.Errorf("%q: error %v, want one about %s", c.yaml, err, c.key)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, "")
 	}
 }
 

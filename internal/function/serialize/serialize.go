@@ -52,19 +52,15 @@ func (c *Config) Validate() error {
 	if c.Format != "json" && c.Format != "logfmt" {
 		return component.Errorf("format", "must be json or logfmt, got %q", c.Format)
 	}
-	if !validField(c.Target) || c.Target == event.TimestampField {
-		return component.Errorf("target", "%q is not a field name that can hold text", c.Target)
+	if err := fnutil.CheckTextField("target", c.Target); err != nil {
+		return err
 	}
 	for i, f := range c.Fields {
-		if !validField(f) {
+		if !fnutil.ValidField(f) {
 			return component.Errorf("fields", "entry %d: %q is not a field name", i+1, f)
 		}
 	}
 	return nil
-}
-
-func validField(p string) bool {
-	return p != "" && p[0] != '.' && p[len(p)-1] != '.' && !strings.Contains(p, "..")
 }
 
 // scratch is the per-call state, pooled.

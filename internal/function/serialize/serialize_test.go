@@ -2,14 +2,13 @@ package serialize
 
 import (
 	"encoding/json"
-	"errors"
 	"testing"
 	"time"
 	"unicode/utf8"
 
-	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 	"github.com/sluicehq/sluice/internal/function/kv"
 	"github.com/sluicehq/sluice/internal/function/logfmt"
 	"github.com/sluicehq/sluice/internal/jsonparse"
@@ -27,11 +26,7 @@ func TestValidation(t *testing.T) {
 		{"fields: [.a]", "fields"},
 	}
 	for _, tt := range tests {
-		_, err := fntest.TryBuild(Spec, tt.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != tt.key {
-			t.Errorf("%s: got %v, want an error about %s", tt.yaml, err, tt.key)
-		}
+		fntest.ExpectConfigError(t, Spec, tt.yaml, tt.key, "")
 	}
 }
 
@@ -94,7 +89,7 @@ func FuzzLogfmtRoundTrip(f *testing.F) {
 			}
 		}
 		for _, k := range []string{k1, k2} {
-			if !kv.ValidField(k) || k == "out" || event.IsInternal(k) || k == event.TimestampField || string(logfmt.AppendKey(nil, k)) != k {
+			if !fnutil.ValidField(k) || k == "out" || event.IsInternal(k) || k == event.TimestampField || string(logfmt.AppendKey(nil, k)) != k {
 				return // keys logfmt cannot carry as they are
 			}
 		}

@@ -3,11 +3,11 @@
 package set
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 	"github.com/sluicehq/sluice/internal/template"
 )
 
@@ -66,9 +66,9 @@ var Spec = component.FunctionSpec{
   overwrite: false`,
 	NewConfig: func() any { return &Config{Overwrite: true} },
 	Build: func(cfg any, _ component.Env) (component.Function, error) {
-		c, ok := cfg.(*Config)
-		if !ok {
-			return nil, fmt.Errorf("set: unexpected config %T", cfg)
+		c, err := fnutil.Config[Config]("set", cfg)
+		if err != nil {
+			return nil, err
 		}
 		return &fn{cfg: c}, nil
 	},

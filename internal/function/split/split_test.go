@@ -1,7 +1,6 @@
 package split
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -22,11 +21,7 @@ func TestValidate(t *testing.T) {
 		{"max_events: 0", "max_events"},
 		{"max_events: -1", "max_events"},
 	} {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key {
-			t.Errorf("%q: got %v, want an error about %s", c.yaml, err, c.key)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, "")
 	}
 }
 
@@ -110,13 +105,5 @@ func FuzzSplit(f *testing.F) {
 func BenchmarkSplit(b *testing.B) {
 	f := fntest.Build(b, Spec, "")
 	src := fntest.Event(b, `{"message":"line one\nline two\nline three\nline four","host":{"name":"n"}}`)
-	n := 0
-	emit := func(event.Event) { n++ }
-	var ev event.Event
-	b.ReportAllocs()
-	for b.Loop() {
-		ev = src.Clone()
-		f.Apply(&ev, emit)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	fntest.Bench(b, f, src)
 }

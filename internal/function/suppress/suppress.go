@@ -30,16 +30,15 @@
 package suppress
 
 import (
-	"fmt"
 	"log/slog"
 	"math"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 	"github.com/sluicehq/sluice/internal/function/fnutil/keycache"
 	"github.com/sluicehq/sluice/internal/template"
 )
@@ -109,24 +108,20 @@ type state struct {
 }
 
 type fn struct {
-	cfg      *Config
-	window   int64
-	cache    *keycache.Cache[state]
-	log      *slog.Logger
-	now      func() time.Time
-	wall     bool
-	lastWarn atomic.Int64
+	cfg    *Config
+	window int64
+	cache  *keycache.Cache[state]
+	log    *slog.Logger
+	now    func() time.Time
+	wall   bool
+	warns  fnutil.Limiter
 }
 
 // New builds a suppress function from a validated config. dedupe uses it
 // too.
 func New(c *Config, env component.Env) (component.Function, error) {
-	log := env.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	return &fn{cfg: c, window: int64(c.Window.D()), cache: keycache.New[state](c.MaxKeys), now: time.Now,
-		wall: c.Clock == ClockWall, log: log.With("function", env.Name)}, nil
+		wall: c.Clock == ClockWall, log: fnutil.Logger(env).With("function", env.Name)}, nil
 }
 
 // Apply implements component.Function.
@@ -137,11 +132,7 @@ func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
 		return true
 	}
 	h := f.cache.Hash(key)
-	t := ev.Time
-	if f.wall || t.IsZero() {
-		t = f.now()
-	}
-	now := nanos(t)
+	now := fnutil.EventNanos(ev, f.wall, f.now)
 
 	pass := true
 	var report int64
@@ -185,26 +176,11 @@ func (f *fn) Apply(ev *event.Event, _ func(event.Event)) bool {
 }
 
 func (f *fn) warnEvicted(n int) {
-	now := f.now().UnixNano()
-	last := f.lastWarn.Load()
-	if now-last < int64(warnEvery) || !f.lastWarn.CompareAndSwap(last, now) {
+	if !f.warns.Allow(f.now(), warnEvery) {
 		return
 	}
 	f.log.Warn("max_keys reached, forgot the keys seen longest ago; their suppressed counts are lost",
 		"forgotten", n, "max_keys", f.cfg.MaxKeys)
-}
-
-// nanos is t in Unix nanoseconds, saturated outside the years 1678-2262.
-func nanos(t time.Time) int64 {
-	const maxSec = math.MaxInt64 / int64(time.Second)
-	sec := t.Unix()
-	switch {
-	case sec >= maxSec:
-		return math.MaxInt64
-	case sec <= -maxSec:
-		return math.MinInt64
-	}
-	return sec*int64(time.Second) + int64(t.Nanosecond())
 }
 
 // satAdd is a+b clamped to the int64 range.
@@ -233,9 +209,9 @@ var Spec = component.FunctionSpec{
 `,
 	NewConfig: func() any { return DefaultConfig() },
 	Build: func(cfg any, env component.Env) (component.Function, error) {
-		c, ok := cfg.(*Config)
-		if !ok {
-			return nil, fmt.Errorf("suppress: unexpected config %T", cfg)
+		c, err := fnutil.Config[Config]("suppress", cfg)
+		if err != nil {
+			return nil, err
 		}
 		return New(c, env)
 	},

@@ -1,7 +1,6 @@
 package suppress
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -221,11 +220,7 @@ func TestValidation(t *testing.T) {
 		{"key: k\ncount_field: '@timestamp'", "count_field"},
 	}
 	for _, c := range cases {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key {
-			t.Errorf("%q: error %v, want one about %s", c.yaml, err, c.key)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, "")
 	}
 	if _, err := fntest.TryBuild(Spec, "key: k\nallow: 10\nwindow: 5m\nclock: wall\nmax_keys: 5\ndrop: false"); err != nil {
 		t.Error(err)

@@ -3,7 +3,6 @@ package syslog
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 	"github.com/sluicehq/sluice/internal/function/fnutil"
@@ -32,11 +30,7 @@ func TestValidate(t *testing.T) {
 		{"timezone: \"+25:00\"", "timezone"},
 	}
 	for _, tt := range tests {
-		_, err := fntest.TryBuild(Spec, tt.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != tt.key {
-			t.Errorf("%s: error %v, want one about %s", tt.yaml, err, tt.key)
-		}
+		fntest.ExpectConfigError(t, Spec, tt.yaml, tt.key, "")
 	}
 	if _, err := fntest.TryBuild(Spec, "nonsense: 1"); err == nil {
 		t.Error("unknown key accepted")
@@ -185,12 +179,7 @@ func benchApply(b *testing.B, config, line string, wantOK bool) {
 	ev := event.NewSized(time.Time{}, 24)
 	b.ReportAllocs()
 	for b.Loop() {
-		// Start from the same event, without allocating.
-		ev.Reset()
-		ev.Time = base.Time
-		for _, fl := range base.Fields() {
-			ev.AppendField(fl.Key, fl.Value)
-		}
+		fntest.Restore(&ev, &base) // the same event every time, without allocating
 		f.Apply(&ev, nil)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")

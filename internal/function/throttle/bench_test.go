@@ -42,8 +42,10 @@ func podNames(n int) []event.Value {
 // pods each pod sees 6 events a minute and every event passes.
 const step = time.Millisecond
 
-func benchThrottle(b *testing.B, pods int, withDrop bool) {
-	f := fntest.Build(b, Spec, benchConfig)
+// dropThrottled returns the drop step of the throttle recipe: drop, and its
+// condition '"throttled" in tags'.
+func dropThrottled(b *testing.B) (component.Function, *expr.Program) {
+	b.Helper()
 	dropFn, err := drop.Spec.Build(drop.Spec.NewConfig(), component.Env{})
 	if err != nil {
 		b.Fatal(err)
@@ -52,6 +54,12 @@ func benchThrottle(b *testing.B, pods int, withDrop bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return dropFn, cond
+}
+
+func benchThrottle(b *testing.B, pods int, withDrop bool) {
+	f := fntest.Build(b, Spec, benchConfig)
+	dropFn, cond := dropThrottled(b)
 	src, names := podEvent(), podNames(pods)
 	kept := 0
 	// ev stands for the event's place in a batch, as fresh from its source:
@@ -118,14 +126,7 @@ func BenchmarkThrottleParallel(b *testing.B) {
 // BenchmarkDropAlone is the drop step of BenchmarkThrottleDrop without
 // throttle (the `if` expression and drop), for comparison.
 func BenchmarkDropAlone(b *testing.B) {
-	dropFn, err := drop.Spec.Build(drop.Spec.NewConfig(), component.Env{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cond, err := expr.Compile(`"throttled" in tags`)
-	if err != nil {
-		b.Fatal(err)
-	}
+	dropFn, cond := dropThrottled(b)
 	for _, tagged := range []bool{false, true} {
 		b.Run(fmt.Sprintf("tagged=%v", tagged), func(b *testing.B) {
 			src := podEvent()

@@ -54,6 +54,7 @@ import (
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/event"
+	"github.com/sluicehq/sluice/internal/function/fnutil"
 	"github.com/sluicehq/sluice/internal/function/fnutil/keycache"
 	"github.com/sluicehq/sluice/internal/template"
 )
@@ -160,8 +161,8 @@ type fn struct {
 	log    *slog.Logger
 	now    func() time.Time
 
-	// lastEvictWarn is the wall time (UnixNano) of the last eviction warning.
-	lastEvictWarn atomic.Int64
+	// evictWarns rate-limits the eviction warning.
+	evictWarns fnutil.Limiter
 
 	mu       sync.Mutex // guards the memory control's warning state
 	lastWarn time.Time
@@ -169,12 +170,8 @@ type fn struct {
 
 // build makes a throttle function from a validated config.
 func build(c *Config, env component.Env) (component.Function, error) {
-	log := env.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	f := &fn{cfg: c, cache: keycache.New[keyState](c.MaxCounters), now: time.Now,
-		log: log.With("function", env.Name)}
+		log: fnutil.Logger(env).With("function", env.Name)}
 	f.maxAge.Store(c.maxAgeSecond)
 	if c.periodTmpl == nil && c.maxAgeSecond < c.period {
 		f.log.Warn("throttle: max_age is shorter than period; out-of-order events will be counted in fresh timeslots",
@@ -244,9 +241,7 @@ func periodOf(b []byte) int64 {
 }
 
 func (f *fn) warnEvicted(n int) {
-	now := f.now().UnixNano()
-	last := f.lastEvictWarn.Load()
-	if now-last < int64(warnEvery) || !f.lastEvictWarn.CompareAndSwap(last, now) {
+	if !f.evictWarns.Allow(f.now(), warnEvery) {
 		return
 	}
 	f.log.Warn("throttle: max_counters reached, evicted the keys seen least recently; use a key with fewer distinct values",
@@ -337,9 +332,9 @@ var Spec = component.FunctionSpec{
 		return &Config{BeforeCount: -1, AfterCount: -1, Period: "60s", MaxAge: config.Duration(3600 * time.Second), MaxCounters: 100000}
 	},
 	Build: func(cfg any, env component.Env) (component.Function, error) {
-		c, ok := cfg.(*Config)
-		if !ok {
-			return nil, fmt.Errorf("throttle: unexpected config %T", cfg)
+		c, err := fnutil.Config[Config]("throttle", cfg)
+		if err != nil {
+			return nil, err
 		}
 		return build(c, env)
 	},

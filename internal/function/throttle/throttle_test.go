@@ -3,7 +3,6 @@ package throttle
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -570,11 +569,7 @@ func TestValidation(t *testing.T) {
 		{"key: k\nafter_count: 1\nadd_field: {a: '%{v'}", "add_field"},
 	}
 	for _, c := range cases {
-		_, err := fntest.TryBuild(Spec, c.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.key {
-			t.Errorf("%q: error %v, want one about %s", c.yaml, err, c.key)
-		}
+		fntest.ExpectConfigError(t, Spec, c.yaml, c.key, "")
 	}
 	for _, ok := range []string{
 		"key: k\nbefore_count: 3\nafter_count: 2",

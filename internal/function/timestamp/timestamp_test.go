@@ -1,11 +1,9 @@
 package timestamp
 
 import (
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
 	"github.com/sluicehq/sluice/internal/function/fntest"
 )
@@ -26,11 +24,7 @@ func TestValidate(t *testing.T) {
 		{"formats: [unix]", "formats"},
 	}
 	for _, tt := range tests {
-		_, err := fntest.TryBuild(Spec, tt.yaml)
-		var fe *component.FieldError
-		if !errors.As(err, &fe) || fe.Field != tt.key {
-			t.Errorf("%s: error %v, want one about %s", tt.yaml, err, tt.key)
-		}
+		fntest.ExpectConfigError(t, Spec, tt.yaml, tt.key, "")
 	}
 	if _, err := fntest.TryBuild(Spec, "formats: [ISO8601, RFC3339, UNIX, UNIX_MS, UNIX_US, UNIX_NS, TAI64N, \"dd/MMM/yyyy:HH:mm:ss Z\", \"go:2006\"]\ntimezone: Local\ntarget: x"); err != nil {
 		t.Errorf("valid config rejected: %v", err)

@@ -1,5 +1,0 @@
-//go:build !race
-
-package csv
-
-const raceEnabled = false

@@ -1,6 +1,0 @@
-//go:build race
-
-package csv
-
-// raceEnabled is set under -race, where sync.Pool drops items at random.
-const raceEnabled = true
