@@ -1,0 +1,5 @@
+//go:build !race
+
+package kql
+
+const raceEnabled = false
