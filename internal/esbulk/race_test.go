@@ -1,0 +1,6 @@
+//go:build race
+
+package esbulk
+
+// raceEnabled is set under -race, where sync.Pool drops items at random.
+const raceEnabled = true
