@@ -33,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runRole(ctx, "worker", rest, stderr)
 	case "validate":
 		return runValidate(rest, stdout, stderr)
+	case "query":
+		return runQuery(rest, stdout, stderr)
 	case "preview":
 		return runPreview(rest, os.Stdin, stdout, stderr)
 	case "gen":
@@ -62,6 +64,8 @@ Usage:
   sluice preview  --config F [--pipeline P] [--input FILE|-]
                              run sample events through a pipeline and show
                              what each function changed
+  sluice query    'KQL' [--since 1h] [--index P] [--server URL]
+                             search a running server's store from the terminal
   sluice gen      --to URL   send realistic log load (see sluice gen --help)
   sluice queue inspect|verify DIR
                              report on a disk queue (depth, oldest age, health)

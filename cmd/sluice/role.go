@@ -127,6 +127,7 @@ func runRole(ctx context.Context, role string, args []string, stderr io.Writer) 
 		Pprof:         f.pprof,
 		APITLSCert:    f.apiCert,
 		APITLSKey:     f.apiKey,
+		RunStore:      role == "server",
 	})
 	if err != nil {
 		var ce config.Errors

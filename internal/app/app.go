@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/api"
@@ -18,6 +19,8 @@ import (
 	"github.com/sluicehq/sluice/internal/config"
 	"github.com/sluicehq/sluice/internal/metrics"
 	"github.com/sluicehq/sluice/internal/preview"
+	"github.com/sluicehq/sluice/internal/search"
+	"github.com/sluicehq/sluice/internal/store"
 	"github.com/sluicehq/sluice/internal/topology"
 )
 
@@ -40,6 +43,9 @@ type Options struct {
 	Pprof bool
 	// APITLSCert and APITLSKey, when set, make the API listener HTTPS.
 	APITLSCert, APITLSKey string
+	// RunStore runs the embedded log store under DataDir/store: the store
+	// destination writes to it and the API serves the search endpoints.
+	RunStore bool
 }
 
 // Run starts everything and blocks until ctx is done, then shuts down
@@ -69,8 +75,22 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	rt := topology.New(topology.Options{Registry: opts.Registry, Metrics: m, Logger: log, DataDir: opts.DataDir})
 	mux := http.NewServeMux()
+	topts := topology.Options{Registry: opts.Registry, Metrics: m, Logger: log, DataDir: opts.DataDir}
+	if opts.RunStore {
+		st, err := store.Open(filepath.Join(opts.DataDir, "store"), store.Options{Logger: log.With("component", "store")})
+		if err != nil {
+			return fmt.Errorf("open the store: %w", err)
+		}
+		defer func() {
+			if err := st.Close(); err != nil {
+				log.Error("close the store", "error", err)
+			}
+		}()
+		topts.Store = st
+		(&search.API{Store: st}).Register(mux)
+	}
+	rt := topology.New(topts)
 	mux.Handle("POST /api/v1/preview", preview.Handler(opts.Registry, rt.Config, log))
 	apiSrv, err := api.Start(api.Options{Address: opts.APIAddress, Metrics: m, Logger: log, Ready: rt.Running, Version: opts.Version, Pprof: opts.Pprof, Mux: mux,
 		TLSCertFile: opts.APITLSCert, TLSKeyFile: opts.APITLSKey})

@@ -111,10 +111,21 @@ type Env struct {
 	// Net opens listening sockets. The runtime's implementation keeps them
 	// open across reloads so that clients see no closed port.
 	Net Listeners
+	// Store is the process's embedded log store, for the store
+	// destination; nil when the process runs none (sluice worker).
+	Store EventStore
 	// Failures counts the events a function could not process (a parse
 	// failure, say); nil means do not count. Functions use
 	// fnutil.NewFailure rather than reading it directly.
 	Failures Counter
+}
+
+// EventStore is the embedded log store as destinations see it.
+type EventStore interface {
+	// Write stores evs in index and returns once they are durably on
+	// disk. Events the store refuses (too large, too many fields) are
+	// reported in the error while the others are stored.
+	Write(ctx context.Context, index string, evs []event.Event) error
 }
 
 // Listeners opens sockets for sources.

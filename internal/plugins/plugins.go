@@ -8,6 +8,7 @@ import (
 	"github.com/sluicehq/sluice/internal/destination/file"
 	httpdest "github.com/sluicehq/sluice/internal/destination/http"
 	"github.com/sluicehq/sluice/internal/destination/stdout"
+	storedest "github.com/sluicehq/sluice/internal/destination/store"
 	addfields "github.com/sluicehq/sluice/internal/function/add_fields"
 	addtags "github.com/sluicehq/sluice/internal/function/add_tags"
 	aggregate "github.com/sluicehq/sluice/internal/function/aggregate"
@@ -71,7 +72,7 @@ func Registry() *component.Registry {
 	} {
 		r.AddFunction(f)
 	}
-	for _, d := range []component.DestinationSpec{file.Spec, stdout.Spec, httpdest.Spec, blackhole.Spec} {
+	for _, d := range []component.DestinationSpec{storedest.Spec, file.Spec, stdout.Spec, httpdest.Spec, blackhole.Spec} {
 		r.AddDestination(d)
 	}
 	return r

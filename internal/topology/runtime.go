@@ -42,6 +42,9 @@ type Options struct {
 	// RetireTimeout bounds how long a reload waits for the old router's
 	// in-flight batches (blocked by backpressure, say) before going on.
 	RetireTimeout time.Duration
+	// Store is the process's embedded log store, handed to destinations
+	// (nil when the process runs none).
+	Store component.EventStore
 }
 
 type runningSource struct {
@@ -114,6 +117,7 @@ func (rt *Runtime) env(name string) component.Env {
 		DataDir: rt.opts.DataDir,
 		Out:     rt,
 		Net:     rt.pool,
+		Store:   rt.opts.Store,
 	}
 }
 

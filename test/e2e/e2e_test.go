@@ -59,8 +59,7 @@ func TestServerDefaultConfig(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"accepted":1`) {
 		t.Fatalf("http ingest: %d %s", code, body)
 	}
-	glob := filepath.Join(p.dir, "data", "events", "*.ndjson")
-	evs := waitLines(t, glob, 5, 10*time.Second)
+	evs := waitSearch(t, p, "hello", 5, 10*time.Second)
 	want := map[string]bool{"hello over tcp 5424": false, "hello over tcp 3164": false, "hello over udp 5424": false, "hello octet counted": false, "hello over http": false}
 	for _, ev := range evs {
 		msg, _ := ev["message"].(string)
@@ -82,10 +81,19 @@ func TestServerDefaultConfig(t *testing.T) {
 			t.Errorf("missing %q in %v", m, evs)
 		}
 	}
+	// sluice query finds them from the terminal, and says why a query is bad.
+	out, err := exec.Command(binary, "query", "--server", p.api, "--since", "1h", `"hello over http" and user.id:42`).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "  logs  hello over http") || !strings.Contains(string(out), "1 of 1 events") {
+		t.Errorf("sluice query: %v\n%s", err, out)
+	}
+	out, err = exec.Command(binary, "query", "--server", p.api, "status >=").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "column 10: expected a value") {
+		t.Errorf("sluice query with a bad query: %v\n%s", err, out)
+	}
 	if n := p.metric("sluice_source_events_in_total", `source="syslog"`); n < 4 {
 		t.Errorf("syslog events_in metric = %v", n)
 	}
-	if n := p.metric("sluice_destination_events_out_total", `destination="local"`); n < 5 {
+	if n := p.metric("sluice_destination_events_out_total", `destination="store"`); n < 5 {
 		t.Errorf("destination events_out metric = %v", n)
 	}
 	resp, err := http.Get(p.api + "/api/v1/health")

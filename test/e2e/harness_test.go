@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -318,4 +319,33 @@ func postNDJSON(t *testing.T, url string, body string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// waitSearch queries the search API of p with the KQL query q until it
+// finds at least n events, and returns them (newest first).
+func waitSearch(t *testing.T, p *proc, q string, n int, timeout time.Duration) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get(p.api + "/api/v1/search?limit=1000&q=" + url.QueryEscape(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res struct {
+			Total int64
+			Hits  []map[string]any
+		}
+		err = json.NewDecoder(resp.Body).Decode(&res)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("search %q: %d %v", q, resp.StatusCode, err)
+		}
+		if len(res.Hits) >= n {
+			return res.Hits
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %d events matching %q, have %d", timeout, n, q, len(res.Hits))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
