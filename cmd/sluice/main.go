@@ -80,6 +80,8 @@ Flags of server and worker (each also read from the environment variable shown):
   --log-level L        debug, info, warn or error (SLUICE_LOG_LEVEL; default info)
   --watch-config D     how often to check the config file for changes, 0 = never
                        (SLUICE_WATCH_CONFIG; default 2s)
+  --es-address ADDR    server only: the store's Elasticsearch-compatible API (_bulk,
+                       _search, _cat…) (SLUICE_ES_ADDRESS; default :9200; "" = off)
   --api-tls-cert F     serve the API over HTTPS with this certificate (SLUICE_API_TLS_CERT)
   --api-tls-key F      its private key (SLUICE_API_TLS_KEY)
   --pprof              serve Go profiles at /debug/pprof/ on the API listener

@@ -28,6 +28,7 @@ type roleFlags struct {
 	watch                                  time.Duration
 	pprof                                  bool
 	apiCert, apiKey                        string
+	es                                     string
 }
 
 func envOr(name, def string) string {
@@ -53,6 +54,7 @@ func parseRoleFlags(name string, args []string, stderr io.Writer) (*roleFlags, e
 	fs.DurationVar(&f.watch, "watch-config", watch, "config file check interval (0 = off)")
 	fs.StringVar(&f.apiCert, "api-tls-cert", envOr("SLUICE_API_TLS_CERT", ""), "serve the API over HTTPS with this certificate (PEM)")
 	fs.StringVar(&f.apiKey, "api-tls-key", envOr("SLUICE_API_TLS_KEY", ""), "the API certificate's private key (PEM)")
+	fs.StringVar(&f.es, "es-address", envOr("SLUICE_ES_ADDRESS", ":9200"), "Elasticsearch-compatible API listen address of the store (server only; empty = off)")
 	fs.BoolVar(&f.pprof, "pprof", envOr("SLUICE_PPROF", "") == "true", "serve Go profiles at /debug/pprof/ on the API listener")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -128,6 +130,7 @@ func runRole(ctx context.Context, role string, args []string, stderr io.Writer) 
 		APITLSCert:    f.apiCert,
 		APITLSKey:     f.apiKey,
 		RunStore:      role == "server",
+		ESAddress:     f.es,
 	})
 	if err != nil {
 		var ce config.Errors

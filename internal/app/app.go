@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"github.com/sluicehq/sluice/internal/api"
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/config"
+	"github.com/sluicehq/sluice/internal/esapi"
 	"github.com/sluicehq/sluice/internal/metrics"
 	"github.com/sluicehq/sluice/internal/preview"
 	"github.com/sluicehq/sluice/internal/search"
@@ -46,6 +49,9 @@ type Options struct {
 	// RunStore runs the embedded log store under DataDir/store: the store
 	// destination writes to it and the API serves the search endpoints.
 	RunStore bool
+	// ESAddress, with RunStore, serves the Elasticsearch-compatible API
+	// over the store there ("" = off).
+	ESAddress string
 }
 
 // Run starts everything and blocks until ctx is done, then shuts down
@@ -89,6 +95,14 @@ func Run(ctx context.Context, opts Options) error {
 		}()
 		topts.Store = st
 		(&search.API{Store: st}).Register(mux)
+		if opts.ESAddress != "" {
+			stopES, err := serveES(opts.ESAddress, st, log)
+			if err != nil {
+				return err
+			}
+			// Runs before the store closes (deferred later, so earlier).
+			defer stopES()
+		}
 	}
 	rt := topology.New(topts)
 	mux.Handle("POST /api/v1/preview", preview.Handler(opts.Registry, rt.Config, log))
@@ -178,4 +192,34 @@ func ValidateFile(path string, reg *component.Registry, apiAddress string) (*con
 		reserved = []component.Address{{Network: "tcp", Address: apiAddress}}
 	}
 	return config.Load(path, reg, config.Options{Reserved: reserved})
+}
+
+// serveES serves the Elasticsearch-compatible API over st at address and
+// returns the function that stops it.
+func serveES(address string, st *store.Store, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", address)
+	if err != nil {
+		return nil, fmt.Errorf("start the Elasticsearch-compatible listener on %s: %w", address, err)
+	}
+	srv := &http.Server{
+		Handler:           esapi.New(&search.ESBackend{Store: st}, esapi.Options{}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("Elasticsearch-compatible listener stopped", "error", err)
+		}
+	}()
+	log.Info("Elasticsearch-compatible API listening", "address", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}, nil
 }

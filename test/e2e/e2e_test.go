@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -81,6 +82,41 @@ func TestServerDefaultConfig(t *testing.T) {
 			t.Errorf("missing %q in %v", m, evs)
 		}
 	}
+	// The Elasticsearch-compatible API takes a Filebeat-style _bulk and
+	// finds it again.
+	resp, err := http.Post(p.es+"/_bulk", "application/x-ndjson", strings.NewReader(
+		`{"create":{"_index":"filebeat-e2e"}}`+"\n"+`{"@timestamp":"2026-05-01T10:00:00Z","message":"hello over bulk","log":{"level":"error"}}`+"\n"+
+			`{"create":{"_index":"filebeat-e2e"}}`+"\n"+`{not json}`+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bulk struct {
+		Errors bool
+		Items  []map[string]struct {
+			Status int
+			Error  struct{ Type string }
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&bulk); err != nil || resp.StatusCode != 200 || resp.Header.Get("X-Elastic-Product") != "Elasticsearch" {
+		t.Fatalf("_bulk: %d %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	if !bulk.Errors || len(bulk.Items) != 2 || bulk.Items[0]["create"].Status != 201 || bulk.Items[1]["create"].Status != 400 {
+		t.Errorf("_bulk items: %+v", bulk)
+	}
+	resp, err = http.Post(p.es+"/filebeat-e2e/_search", "application/json", strings.NewReader(`{"query":{"match":{"log.level":"error"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found struct {
+		Hits struct {
+			Total struct{ Value int }
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&found); err != nil || found.Hits.Total.Value != 1 {
+		t.Errorf("_search: %d %+v %v", resp.StatusCode, found, err)
+	}
+	resp.Body.Close()
 	// sluice query finds them from the terminal, and says why a query is bad.
 	out, err := exec.Command(binary, "query", "--server", p.api, "--since", "1h", `"hello over http" and user.id:42`).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "  logs  hello over http") || !strings.Contains(string(out), "1 of 1 events") {
@@ -96,7 +132,7 @@ func TestServerDefaultConfig(t *testing.T) {
 	if n := p.metric("sluice_destination_events_out_total", `destination="store"`); n < 5 {
 		t.Errorf("destination events_out metric = %v", n)
 	}
-	resp, err := http.Get(p.api + "/api/v1/health")
+	resp, err = http.Get(p.api + "/api/v1/health")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("health: %v %v", resp, err)
 	}

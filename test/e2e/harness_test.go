@@ -74,6 +74,7 @@ type proc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	api    string
+	es     string // the Elasticsearch-compatible API of a server
 	dir    string
 	logs   *syncBuffer
 	done   chan struct{}
@@ -112,6 +113,11 @@ func startIn(t *testing.T, dir, role, config string, env ...string) *proc {
 	apiPort := freePort(t)
 	p.api = fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 	args := []string{role, "--data", filepath.Join(dir, "data"), "--api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), "--watch-config", "200ms"}
+	if role == "server" {
+		// Each server gets its own Elasticsearch-compatible port.
+		p.es = fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+		args = append(args, "--es-address", strings.TrimPrefix(p.es, "http://"))
+	}
 	if config != "" {
 		p.config = filepath.Join(dir, "sluice.yaml")
 		if err := os.WriteFile(p.config, []byte(config), 0o644); err != nil {
