@@ -1,0 +1,29 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/dirlock"
+)
+
+// errInUse means another owner (in this process or another) has the
+// directory open.
+var errInUse = errors.New("store directory is in use by another store (another process, or one not yet closed)")
+
+// lockDir takes the directory's lock (see internal/dirlock), retrying for
+// up to wait.
+func lockDir(dir string, wait time.Duration) (*os.File, error) {
+	f, err := dirlock.Lock(dir, lockName, wait)
+	if errors.Is(err, dirlock.ErrInUse) {
+		return nil, errInUse
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return f, nil
+}
+
+func unlockDir(f *os.File) { dirlock.Unlock(f) }
