@@ -2,9 +2,10 @@ package esbulk
 
 import (
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/sluicehq/sluice/internal/jsonparse"
 )
 
 // Action is the operation of one bulk item.
@@ -356,50 +357,19 @@ func (a *actionParser) str() (string, *Error) {
 
 // unescape decodes the JSON escapes of a string's contents.
 func unescape(raw []byte) (string, bool) {
+	src := unsafe.String(unsafe.SliceData(raw), len(raw))
 	out := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
+	for i := 0; i < len(src); i++ {
+		c := src[i]
 		if c != '\\' {
 			out = append(out, c)
 			continue
 		}
-		i++
-		if i >= len(raw) {
+		if i+1 >= len(src) {
 			return "", false
 		}
-		switch raw[i] {
-		case '"', '\\', '/':
-			out = append(out, raw[i])
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, ok := hex4(raw, i+1)
-			if !ok {
-				return "", false
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				if i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-					if r2, ok := hex4(raw, i+3); ok {
-						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-							out = utf8.AppendRune(out, d)
-							i += 6
-							continue
-						}
-					}
-				}
-				r = utf8.RuneError
-			}
-			out = utf8.AppendRune(out, r)
-		default:
+		var ok bool
+		if out, i, ok = jsonparse.AppendEscape(out, src, i+1); !ok {
 			return "", false
 		}
 	}
@@ -422,27 +392,6 @@ func validUTF8(b []byte) string {
 		b = b[n:]
 	}
 	return string(out)
-}
-
-func hex4(b []byte, i int) (rune, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[i : i+4] {
-		r <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			r |= rune(c - '0')
-		case c >= 'a' && c <= 'f':
-			r |= rune(c-'a') + 10
-		case c >= 'A' && c <= 'F':
-			r |= rune(c-'A') + 10
-		default:
-			return 0, false
-		}
-	}
-	return r, true
 }
 
 // skipValue skips the JSON value at a.i, checking its syntax.
