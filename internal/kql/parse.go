@@ -183,33 +183,25 @@ func after(ctx string) string {
 }
 
 func (p *parser) parseOr(ctx string) (Node, error) {
-	n, err := p.parseAnd(ctx)
+	nodes, err := p.chain("or", ctx, p.parseAnd)
 	if err != nil {
 		return nil, err
-	}
-	nodes := []Node{n}
-	for {
-		save := p.i
-		p.skipWS()
-		kw, end := keywordAt(p.q, p.i)
-		if kw != "or" || !p.operatorBoundary(save) {
-			p.i = save
-			break
-		}
-		op := p.q[p.i:end]
-		p.i = end
-		p.skipWS()
-		n, err := p.parseAnd("'" + op + "'")
-		if err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, n)
 	}
 	return makeOr(nodes), nil
 }
 
 func (p *parser) parseAnd(ctx string) (Node, error) {
-	n, err := p.parseNot(ctx)
+	nodes, err := p.chain("and", ctx, p.parseNot)
+	if err != nil {
+		return nil, err
+	}
+	return makeAnd(nodes), nil
+}
+
+// chain parses operand (kw operand)*, each operand by next; an operand
+// after an operator gets that operator as its context for errors.
+func (p *parser) chain(kw, ctx string, next func(ctx string) (Node, error)) ([]Node, error) {
+	n, err := next(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -217,21 +209,21 @@ func (p *parser) parseAnd(ctx string) (Node, error) {
 	for {
 		save := p.i
 		p.skipWS()
-		kw, end := keywordAt(p.q, p.i)
-		if kw != "and" || !p.operatorBoundary(save) {
+		word, end := keywordAt(p.q, p.i)
+		if word != kw || !p.operatorBoundary(save) {
 			p.i = save
 			break
 		}
 		op := p.q[p.i:end]
 		p.i = end
 		p.skipWS()
-		n, err := p.parseNot("'" + op + "'")
+		n, err := next("'" + op + "'")
 		if err != nil {
 			return nil, err
 		}
 		nodes = append(nodes, n)
 	}
-	return makeAnd(nodes), nil
+	return nodes, nil
 }
 
 // operatorBoundary reports whether an operator may start at p.i after an
@@ -598,53 +590,17 @@ func (p *parser) parseValueList(field, ctx string) (Node, error) {
 }
 
 func (p *parser) parseOrValues(field, ctx string) (Node, error) {
-	n, err := p.parseAndValues(field, ctx)
+	nodes, err := p.chain("or", ctx, func(c string) (Node, error) { return p.parseAndValues(field, c) })
 	if err != nil {
 		return nil, err
-	}
-	nodes := []Node{n}
-	for {
-		save := p.i
-		p.skipWS()
-		kw, end := keywordAt(p.q, p.i)
-		if kw != "or" || !p.operatorBoundary(save) {
-			p.i = save
-			break
-		}
-		op := p.q[p.i:end]
-		p.i = end
-		p.skipWS()
-		n, err := p.parseAndValues(field, "'"+op+"'")
-		if err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, n)
 	}
 	return makeOr(nodes), nil
 }
 
 func (p *parser) parseAndValues(field, ctx string) (Node, error) {
-	n, err := p.parseNotValues(field, ctx)
+	nodes, err := p.chain("and", ctx, func(c string) (Node, error) { return p.parseNotValues(field, c) })
 	if err != nil {
 		return nil, err
-	}
-	nodes := []Node{n}
-	for {
-		save := p.i
-		p.skipWS()
-		kw, end := keywordAt(p.q, p.i)
-		if kw != "and" || !p.operatorBoundary(save) {
-			p.i = save
-			break
-		}
-		op := p.q[p.i:end]
-		p.i = end
-		p.skipWS()
-		n, err := p.parseNotValues(field, "'"+op+"'")
-		if err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, n)
 	}
 	return makeAnd(nodes), nil
 }
