@@ -199,3 +199,29 @@ func IsPermanent(err error) bool {
 	var p *PermanentError
 	return errors.As(err, &p)
 }
+
+// PartialError is returned by a Sink when some events of a batch were
+// refused for good (a per-item 400 from Elasticsearch, a field limit in the
+// store) and every other event was delivered. The runtime acknowledges the
+// delivered events, and sends the refused ones, each with its own reason,
+// to the destination's dead letter destination, or counts them as dropped
+// with reason "rejected" when there is none. Never wrap a PartialError:
+// Write returns it as is.
+type PartialError struct {
+	// Rejected lists the refused events by their index in the batch, in
+	// ascending order, without duplicates.
+	Rejected []RejectedEvent
+}
+
+// RejectedEvent is one event a destination refused for good.
+type RejectedEvent struct {
+	Index  int
+	Reason string
+}
+
+func (e *PartialError) Error() string {
+	if len(e.Rejected) == 0 {
+		return "no events rejected"
+	}
+	return fmt.Sprintf("%d events rejected; first: %s", len(e.Rejected), e.Rejected[0].Reason)
+}

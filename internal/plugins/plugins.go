@@ -53,7 +53,12 @@ import (
 // Registry returns a registry with every built-in plugin.
 func Registry() *component.Registry {
 	r := component.NewRegistry()
-	for _, s := range []component.SourceSpec{syslog.Spec, httpsrc.Spec, tcp.Spec, datagen.Spec} {
+	for _, s := range []component.SourceSpec{
+		syslog.Spec,
+		httpsrc.Spec,
+		tcp.Spec,
+		datagen.Spec,
+	} {
 		r.AddSource(s)
 	}
 	for _, f := range []component.FunctionSpec{
@@ -69,10 +74,17 @@ func Registry() *component.Registry {
 		lookup.Spec, addfields.Spec, addtags.Spec, mask.Spec, hash.Spec,
 		// Aggregate.
 		metricsfn.Spec, aggregate.Spec,
+		// one per line below
 	} {
 		r.AddFunction(f)
 	}
-	for _, d := range []component.DestinationSpec{storedest.Spec, file.Spec, stdout.Spec, httpdest.Spec, blackhole.Spec} {
+	for _, d := range []component.DestinationSpec{
+		storedest.Spec,
+		file.Spec,
+		stdout.Spec,
+		httpdest.Spec,
+		blackhole.Spec,
+	} {
 		r.AddDestination(d)
 	}
 	return r

@@ -165,6 +165,12 @@ func (d *destination) deliver(b *event.Batch) {
 			b.Release()
 			return
 		}
+		var partial *component.PartialError
+		if errors.As(err, &partial) {
+			d.m.Permanent.Inc()
+			d.rejectSome(b, partial)
+			return
+		}
 		if component.IsPermanent(err) {
 			d.m.Permanent.Inc()
 			if d.deadLetter(b, err) {
@@ -199,6 +205,39 @@ func (d *destination) deliver(b *event.Batch) {
 	}
 }
 
+// rejectSome acknowledges the events of b that were delivered and hands
+// the rejected ones, each with its reason, to the dead letter destination
+// (or drops and counts them).
+func (d *destination) rejectSome(b *event.Batch, p *component.PartialError) {
+	rej := event.NewBatch(b.Source)
+	b.ShareAcks(rej)
+	reasons := make([]string, 0, len(p.Rejected))
+	for _, r := range p.Rejected {
+		if r.Index < 0 || r.Index >= len(b.Events) {
+			continue
+		}
+		rej.Events = append(rej.Events, b.Events[r.Index])
+		reasons = append(reasons, r.Reason)
+	}
+	n := len(rej.Events)
+	rej.Bytes = b.Bytes * n / max(len(b.Events), 1)
+	d.m.EventsOut.Add(float64(len(b.Events) - n))
+	b.Ack(event.Delivered)
+	b.Release()
+	if n == 0 {
+		rej.Ack(event.Delivered)
+		rej.Release()
+		return
+	}
+	if d.deadLetterEach(rej, reasons) {
+		return
+	}
+	d.m.Dropped("rejected", n)
+	d.log.Error("destination rejected events; they are dropped", "events", n, "first_reason", reasons[0])
+	rej.Ack(event.Rejected)
+	rej.Release()
+}
+
 // deadLetter hands a rejected batch to the dead letter destination, with
 // the reason in dead_letter.* fields; its acknowledgements go along, so the
 // sender hears how the dead letter destination fared. It reports false when
@@ -208,11 +247,23 @@ func (d *destination) deadLetter(b *event.Batch, cause error) bool {
 	if dl == nil {
 		return false
 	}
-	reason := cause.Error()
+	reasons := make([]string, len(b.Events))
+	for i := range reasons {
+		reasons[i] = cause.Error()
+	}
+	return d.deadLetterEach(b, reasons)
+}
+
+// deadLetterEach is deadLetter with a reason per event.
+func (d *destination) deadLetterEach(b *event.Batch, reasons []string) bool {
+	dl := d.dlq.Load()
+	if dl == nil {
+		return false
+	}
 	now := event.Time(time.Now())
 	for i := range b.Events {
 		ev := &b.Events[i]
-		ev.SetString("dead_letter.reason", reason)
+		ev.SetString("dead_letter.reason", reasons[i])
 		ev.SetString("dead_letter.destination", d.cfg.Name)
 		ev.SetValue("dead_letter.time", now)
 	}
@@ -222,7 +273,7 @@ func (d *destination) deadLetter(b *event.Batch, cause error) bool {
 		return false
 	}
 	d.m.DeadLetter.Add(float64(n))
-	d.log.Warn("destination rejected a batch; sent to the dead letter destination", "events", n, "dead_letter", dl.cfg.Name, "error", cause)
+	d.log.Warn("destination rejected events; sent to the dead letter destination", "events", n, "dead_letter", dl.cfg.Name, "first_reason", reasons[0])
 	return true
 }
 
