@@ -62,6 +62,25 @@ type Sink interface {
 	Close(ctx context.Context) error
 }
 
+// AsyncSink is a Sink that can deliver several batches at once without a
+// goroutine each: the store acknowledges a batch when the group commit
+// that holds it is on disk, so waiting for each in turn would cap a
+// destination at one batch per commit. The runtime keeps up to
+// MaxInFlight batches submitted through WriteAsync and falls back to
+// Write to retry a batch that failed.
+type AsyncSink interface {
+	Sink
+	// WriteAsync starts delivering b and calls done exactly once, with
+	// what Write would have returned, when the outcome is known. It may
+	// block for backpressure. When it returns an error it has not
+	// called and will not call done. It must not keep b's events after
+	// it returns (b itself stays alive until done). done may run on
+	// another goroutine and must not call the sink.
+	WriteAsync(ctx context.Context, b *event.Batch, done func(error)) error
+	// MaxInFlight bounds the batches submitted and not yet done.
+	MaxInFlight() int
+}
+
 // Function transforms one event in a pipeline. Functions are shared by every
 // goroutine that runs the pipeline, so Apply must be safe for concurrent use.
 type Function interface {
@@ -126,6 +145,11 @@ type EventStore interface {
 	// disk. Events the store refuses (too large, too many fields) are
 	// reported in the error while the others are stored.
 	Write(ctx context.Context, index string, evs []event.Event) error
+	// Append is Write without the wait: done is called once with what
+	// Write would have returned, when the events are durable. When
+	// Append returns an error, done is not called. done must be quick
+	// and must not call the store.
+	Append(ctx context.Context, index string, evs []event.Event, done func(error)) error
 }
 
 // Listeners opens sockets for sources.

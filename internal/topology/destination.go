@@ -35,6 +35,9 @@ type destination struct {
 	popCancel context.CancelFunc
 	ctx       context.Context
 	cancel    context.CancelFunc
+	// inflight holds a token per batch submitted to an AsyncSink and not
+	// yet done; the driver makes it on first use.
+	inflight chan struct{}
 	// dlq is where permanently rejected batches go (nil: they are dropped).
 	// The runtime sets it on every Apply, while the driver runs.
 	dlq atomic.Pointer[destination]
@@ -118,7 +121,11 @@ func (d *destination) drive() {
 			continue
 		}
 		b = d.fill(b)
-		d.deliver(b)
+		if as, ok := d.sink.(component.AsyncSink); ok {
+			d.submit(as, b)
+		} else {
+			d.deliver(b)
+		}
 		d.updateAge()
 	}
 }
@@ -155,10 +162,53 @@ func (d *destination) updateAge() {
 	}
 }
 
-func (d *destination) deliver(b *event.Batch) {
+// submit hands b to an asynchronous sink, waiting while MaxInFlight
+// batches are outstanding. A batch that fails is retried with Write on a
+// goroutine of its own (owned by d.wg), so the others keep flowing.
+func (d *destination) submit(as component.AsyncSink, b *event.Batch) {
+	if d.inflight == nil {
+		d.inflight = make(chan struct{}, max(as.MaxInFlight(), 1))
+	}
+	select {
+	case d.inflight <- struct{}{}:
+	case <-d.ctx.Done():
+		b.Ack(event.Errored)
+		b.Release()
+		return
+	}
+	d.wg.Add(1)
+	done := func(err error) {
+		if err == nil {
+			d.m.EventsOut.Add(float64(len(b.Events)))
+			b.Ack(event.Delivered)
+			b.Release()
+			<-d.inflight
+			d.wg.Done()
+			return
+		}
+		go func() {
+			defer d.wg.Done()
+			defer func() { <-d.inflight }()
+			d.retry(b, err)
+		}()
+	}
+	if err := as.WriteAsync(d.ctx, b, done); err != nil {
+		done(err)
+	}
+}
+
+// deliver writes b until it is delivered, rejected or the destination is
+// stopped hard.
+func (d *destination) deliver(b *event.Batch) { d.retry(b, d.sink.Write(d.ctx, b)) }
+
+// retry handles the outcome err of a write of b, writing again with
+// backoff while the error is retryable.
+func (d *destination) retry(b *event.Batch, err error) {
 	backoff := d.cfg.Retry.InitialBackoff.D()
 	for attempt := 0; ; attempt++ {
-		err := d.sink.Write(d.ctx, b)
+		if attempt > 0 {
+			err = d.sink.Write(d.ctx, b)
+		}
 		if err == nil {
 			d.m.EventsOut.Add(float64(len(b.Events)))
 			b.Ack(event.Delivered)

@@ -7,8 +7,13 @@
 // watermark, Write returns a retryable error: the queue holds the events
 // and backpressure reaches the sources, and delivery resumes by itself when
 // the store accepts again. Events the store rejects for good (too large,
-// too many fields) are logged and counted as dropped with reason
-// "rejected_by_store"; the rest of the batch is stored.
+// too many fields) are handed back to the runtime one by one, which sends them to the destination's
+// dead letter destination or drops and counts them; the rest of the batch
+// is stored.
+//
+// The sink is asynchronous (component.AsyncSink): up to 64 batches wait
+// for the store's group commit at once, so one destination is not held to
+// one batch per commit.
 package store
 
 import (
@@ -16,9 +21,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
-
-	"github.com/prometheus/client_golang/prometheus"
+	"sync"
 
 	"github.com/sluicehq/sluice/internal/component"
 	"github.com/sluicehq/sluice/internal/event"
@@ -75,60 +80,165 @@ var Spec = component.DestinationSpec{
 		if s.log == nil {
 			s.log = slog.New(slog.DiscardHandler)
 		}
-		if env.Metrics != nil {
-			s.rejected = env.Metrics.DropCounter("destination", env.Name, "rejected_by_store")
-		}
 		return s, nil
 	},
 }
 
 type sink struct {
-	cfg      *Config
-	st       component.EventStore
-	log      *slog.Logger
-	rejected prometheus.Counter
+	cfg *Config
+	st  component.EventStore
+	log *slog.Logger
 }
 
-// Write groups the batch by index and writes each group.
+// maxInFlight bounds the batches waiting for the store's group commit: with
+// the default batch of 1,000 events and a commit a second, 64 let one
+// destination store 64,000 events/s before the commit's own size triggers
+// earlier flushes (the store flushes a partition at 16 MiB).
+const maxInFlight = 64
+
+// MaxInFlight implements component.AsyncSink.
+func (s *sink) MaxInFlight() int { return maxInFlight }
+
+// Write stores b and returns once it is durable.
 func (s *sink) Write(ctx context.Context, b *event.Batch) error {
-	if s.cfg.tmpl.IsStatic() {
-		return s.write(ctx, s.cfg.Index, b.Events)
+	done := make(chan error, 1)
+	if err := s.WriteAsync(ctx, b, func(err error) { done <- err }); err != nil {
+		return err
 	}
-	groups := map[string][]event.Event{}
-	var order []string
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// WriteAsync appends b's events to the store, one Append per rendered
+// index, and calls done when every group is durable. Events the store
+// rejects for good are reported in a *component.PartialError (the runtime
+// dead-letters or drops and counts them); any other error of a group fails
+// the whole batch, which is written again (groups already stored are
+// stored twice: at-least-once, as for every destination).
+func (s *sink) WriteAsync(ctx context.Context, b *event.Batch, done func(error)) error {
+	if s.cfg.tmpl.IsStatic() {
+		return s.append(ctx, []group{{name: s.cfg.Index, evs: b.Events}}, done)
+	}
+	byName := map[string]int{}
+	var groups []group
 	for i := range b.Events {
 		name := s.indexOf(&b.Events[i])
-		if _, ok := groups[name]; !ok {
-			order = append(order, name)
+		g, ok := byName[name]
+		if !ok {
+			g = len(groups)
+			byName[name] = g
+			groups = append(groups, group{name: name})
 		}
-		groups[name] = append(groups[name], b.Events[i])
+		groups[g].evs = append(groups[g].evs, b.Events[i])
+		groups[g].pos = append(groups[g].pos, i)
 	}
-	for _, name := range order {
-		if err := s.write(ctx, name, groups[name]); err != nil {
-			// Groups written before are stored; the retry writes them
-			// again (at-least-once, as documented for every destination).
-			return err
+	return s.append(ctx, groups, done)
+}
+
+// group is the events of a batch bound for one index, with their
+// positions in the batch (nil: the whole batch, in order).
+type group struct {
+	name string
+	evs  []event.Event
+	pos  []int
+}
+
+// append appends every group and combines their outcomes into one call
+// of done.
+func (s *sink) append(ctx context.Context, groups []group, done func(error)) error {
+	c := &combined{done: done, pending: len(groups)}
+	for i, g := range groups {
+		err := s.st.Append(ctx, g.name, g.evs, func(err error) { c.finish(s.outcome(g, err)) })
+		if err != nil {
+			err = fmt.Errorf("store index %s: %w", g.name, err)
+			if i == 0 {
+				return err
+			}
+			// The groups appended before will call finish; this one and
+			// those after it fail now.
+			c.fail(err, len(groups)-i)
+			return nil
 		}
 	}
 	return nil
 }
 
-func (s *sink) write(ctx context.Context, index string, evs []event.Event) error {
-	err := s.st.Write(ctx, index, evs)
+// outcome turns one group's result into positions of rejected events or
+// an error for the batch.
+func (s *sink) outcome(g group, err error) groupResult {
 	var rej *logstore.RejectedError
 	if errors.As(err, &rej) {
-		for _, r := range rej.Rejected {
-			s.log.Warn("store rejected an event", "index", index, "reason", r.Err.Error())
+		r := groupResult{rejected: make([]component.RejectedEvent, 0, len(rej.Rejected))}
+		for _, x := range rej.Rejected {
+			at := x.Event
+			if g.pos != nil {
+				at = g.pos[x.Event]
+			}
+			r.rejected = append(r.rejected, component.RejectedEvent{Index: at, Reason: "index " + g.name + ": " + x.Err.Error()})
 		}
-		if s.rejected != nil {
-			s.rejected.Add(float64(len(rej.Rejected)))
-		}
-		return nil
+		return r
 	}
 	if err != nil {
-		return fmt.Errorf("store index %s: %w", index, err)
+		return groupResult{err: fmt.Errorf("store index %s: %w", g.name, err)}
 	}
-	return nil
+	return groupResult{}
+}
+
+type groupResult struct {
+	rejected []component.RejectedEvent
+	err      error
+}
+
+// combined gathers the outcomes of a batch's groups.
+type combined struct {
+	mu       sync.Mutex
+	pending  int
+	rejected []component.RejectedEvent
+	err      error
+	done     func(error)
+}
+
+func (c *combined) finish(r groupResult) {
+	c.mu.Lock()
+	c.rejected = append(c.rejected, r.rejected...)
+	if c.err == nil {
+		c.err = r.err
+	}
+	c.pending--
+	last := c.pending == 0
+	c.mu.Unlock()
+	if last {
+		c.report()
+	}
+}
+
+func (c *combined) fail(err error, n int) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.pending -= n
+	last := c.pending == 0
+	c.mu.Unlock()
+	if last {
+		c.report()
+	}
+}
+
+func (c *combined) report() {
+	switch {
+	case c.err != nil:
+		c.done(c.err)
+	case len(c.rejected) > 0:
+		slices.SortFunc(c.rejected, func(a, b component.RejectedEvent) int { return a.Index - b.Index })
+		c.done(&component.PartialError{Rejected: c.rejected})
+	default:
+		c.done(nil)
+	}
 }
 
 // indexOf renders the index of ev and makes it a valid name.
