@@ -31,6 +31,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runRole(ctx, "server", rest, stderr)
 	case "worker":
 		return runRole(ctx, "worker", rest, stderr)
+	case "store":
+		return runRole(ctx, "store", rest, stderr)
 	case "validate":
 		return runValidate(rest, stdout, stderr)
 	case "query":
@@ -60,6 +62,8 @@ func usage(w io.Writer) {
 Usage:
   sluice server   [flags]    run everything in one process (works with no config)
   sluice worker   --config F run a config: sources → routes → pipelines → destinations
+  sluice store    [flags]    run the log store: Elasticsearch-compatible API (9200),
+                             search API (9000), HTTP ingest (10080) by default
   sluice validate --config F check a config; prints every error with file:line
   sluice preview  --config F [--pipeline P] [--input FILE|-]
                              run sample events through a pipeline and show
@@ -72,15 +76,16 @@ Usage:
   sluice version             print the version
   sluice help                this text
 
-Flags of server and worker (each also read from the environment variable shown):
-  --config FILE        config file (SLUICE_CONFIG); server runs a default config without one
+Flags of server, worker and store (each also read from the environment variable shown):
+  --config FILE        config file (SLUICE_CONFIG); server and store run a default
+                       config without one
   --data DIR           data directory (SLUICE_DATA; default ./sluice-data)
   --api-address ADDR   HTTP API and metrics listener (SLUICE_API_ADDRESS; default :9000)
   --log-format F       json or text (SLUICE_LOG_FORMAT; default text)
   --log-level L        debug, info, warn or error (SLUICE_LOG_LEVEL; default info)
   --watch-config D     how often to check the config file for changes, 0 = never
                        (SLUICE_WATCH_CONFIG; default 2s)
-  --es-address ADDR    server only: the store's Elasticsearch-compatible API (_bulk,
+  --es-address ADDR    server and store: the store's Elasticsearch-compatible API (_bulk,
                        _search, _cat…) (SLUICE_ES_ADDRESS; default :9200; "" = off)
   --api-tls-cert F     serve the API over HTTPS with this certificate (SLUICE_API_TLS_CERT)
   --api-tls-key F      its private key (SLUICE_API_TLS_KEY)

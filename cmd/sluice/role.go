@@ -23,6 +23,9 @@ import (
 //go:embed default.yaml
 var defaultConfig []byte
 
+//go:embed store.yaml
+var storeConfig []byte
+
 type roleFlags struct {
 	config, data, api, logFormat, logLevel string
 	watch                                  time.Duration
@@ -54,7 +57,7 @@ func parseRoleFlags(name string, args []string, stderr io.Writer) (*roleFlags, e
 	fs.DurationVar(&f.watch, "watch-config", watch, "config file check interval (0 = off)")
 	fs.StringVar(&f.apiCert, "api-tls-cert", envOr("SLUICE_API_TLS_CERT", ""), "serve the API over HTTPS with this certificate (PEM)")
 	fs.StringVar(&f.apiKey, "api-tls-key", envOr("SLUICE_API_TLS_KEY", ""), "the API certificate's private key (PEM)")
-	fs.StringVar(&f.es, "es-address", envOr("SLUICE_ES_ADDRESS", ":9200"), "Elasticsearch-compatible API listen address of the store (server only; empty = off)")
+	fs.StringVar(&f.es, "es-address", envOr("SLUICE_ES_ADDRESS", ":9200"), "Elasticsearch-compatible API listen address of the store (server and store; empty = off)")
 	fs.BoolVar(&f.pprof, "pprof", envOr("SLUICE_PPROF", "") == "true", "serve Go profiles at /debug/pprof/ on the API listener")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -116,9 +119,13 @@ func runRole(ctx context.Context, role string, args []string, stderr io.Writer) 
 		close(hup) // no more sends after Stop: ends the relay
 		<-relayDone
 	}()
+	def := defaultConfig
+	if role == "store" {
+		def = storeConfig
+	}
 	err = app.Run(ctx, app.Options{
 		ConfigPath:    f.config,
-		DefaultConfig: defaultConfig,
+		DefaultConfig: def,
 		DataDir:       f.data,
 		APIAddress:    f.api,
 		Registry:      plugins.Registry(),
@@ -129,7 +136,7 @@ func runRole(ctx context.Context, role string, args []string, stderr io.Writer) 
 		Pprof:         f.pprof,
 		APITLSCert:    f.apiCert,
 		APITLSKey:     f.apiKey,
-		RunStore:      role == "server",
+		RunStore:      role == "server" || role == "store",
 		ESAddress:     f.es,
 	})
 	if err != nil {

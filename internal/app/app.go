@@ -84,7 +84,7 @@ func Run(ctx context.Context, opts Options) error {
 	mux := http.NewServeMux()
 	topts := topology.Options{Registry: opts.Registry, Metrics: m, Logger: log, DataDir: opts.DataDir}
 	if opts.RunStore {
-		st, err := store.Open(filepath.Join(opts.DataDir, "store"), store.Options{Logger: log.With("component", "store")})
+		st, err := store.Open(filepath.Join(opts.DataDir, "store"), storeOptions(cfg.Store, log.With("component", "store")))
 		if err != nil {
 			return fmt.Errorf("open the store: %w", err)
 		}
@@ -139,6 +139,9 @@ func Run(ctx context.Context, opts Options) error {
 			return
 		}
 		lastHash = h
+		if topts.Store != nil {
+			reloadStore(topts.Store.(*store.Store), cfg.Store, log)
+		}
 		m.Reload("success")
 		for _, w := range cfg.Warnings {
 			log.Warn("config: " + w)
@@ -183,6 +186,41 @@ loop:
 	apiSrv.Stop(sctx)
 	log.Info("stopped")
 	return nil
+}
+
+// storeOptions turns the config's store section into the store's options.
+func storeOptions(c config.Store, log *slog.Logger) store.Options {
+	return store.Options{
+		Logger:            log,
+		Retention:         retentionRules(c),
+		HighWatermark:     float64(c.Disk.HighWatermark),
+		LowWatermark:      float64(c.Disk.LowWatermark),
+		MaxFields:         c.Limits.MaxFields,
+		MaxFieldNameBytes: c.Limits.MaxFieldNameBytes,
+		MaxEventBytes:     int(c.Limits.MaxEventBytes),
+		FlushInterval:     c.FlushInterval.D(),
+	}
+}
+
+func retentionRules(c config.Store) []store.RetentionRule {
+	var rules []store.RetentionRule
+	for _, r := range c.Retention {
+		rules = append(rules, store.RetentionRule{Indices: r.Indices, MaxAge: r.MaxAge.D(), MaxSize: int64(r.MaxSize)})
+	}
+	return rules
+}
+
+// reloadStore applies a reloaded store section: retention rules take
+// effect at once; the other settings are read at start only.
+func reloadStore(st *store.Store, c config.Store, log *slog.Logger) {
+	if err := st.SetRetention(retentionRules(c)); err != nil {
+		log.Error("store retention rules not applied", "error", err)
+	}
+	if o := st.Options(); o.HighWatermark != float64(c.Disk.HighWatermark) || o.LowWatermark != float64(c.Disk.LowWatermark) ||
+		o.MaxFields != c.Limits.MaxFields || o.MaxFieldNameBytes != c.Limits.MaxFieldNameBytes ||
+		o.MaxEventBytes != int(c.Limits.MaxEventBytes) || o.FlushInterval != c.FlushInterval.D() {
+		log.Warn("config: store disk, limits and flush_interval changes take effect at the next start; retention rules are applied now")
+	}
 }
 
 // ValidateFile loads the config at path and returns its errors.

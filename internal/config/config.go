@@ -30,6 +30,8 @@ type Config struct {
 	Pipelines    map[string]*Pipeline
 	Destinations []*Destination
 	Shutdown     Shutdown
+	// Store configures the embedded log store, in processes that run one.
+	Store Store
 	// Warnings are legal but suspicious settings, for the operator's log.
 	Warnings []string
 }

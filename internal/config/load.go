@@ -79,18 +79,19 @@ func Parse(data []byte, file string, reg *component.Registry, opts Options) (*Co
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		switch k.Value {
-		case "sources", "routes", "pipelines", "destinations", "shutdown":
+		case "sources", "routes", "pipelines", "destinations", "shutdown", "store":
 			if sections[k.Value] != nil {
 				l.errorf(k, k.Value, "section appears twice")
 			}
 			sections[k.Value] = v
 		default:
-			l.errorf(k, k.Value, "unknown section%s (sections are sources, routes, pipelines, destinations, shutdown)", suggest(k.Value, []string{"sources", "routes", "pipelines", "destinations", "shutdown"}))
+			l.errorf(k, k.Value, "unknown section%s (sections are sources, routes, pipelines, destinations, shutdown, store)", suggest(k.Value, []string{"sources", "routes", "pipelines", "destinations", "shutdown", "store"}))
 		}
 	}
 	if n := sections["shutdown"]; n != nil {
 		l.decodeStrict(n, "shutdown", &cfg.Shutdown)
 	}
+	l.storeSection(sections["store"], cfg)
 	l.sources(sections["sources"], cfg)
 	l.destinations(sections["destinations"], cfg)
 	l.pipelines(sections["pipelines"], cfg)

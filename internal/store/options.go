@@ -162,3 +162,6 @@ func (s *Store) retentionFor(name string) (RetentionRule, bool) {
 	}
 	return RetentionRule{}, false
 }
+
+// Options returns the options the store runs with, defaults applied.
+func (s *Store) Options() Options { return s.opts }

@@ -113,8 +113,8 @@ func startIn(t *testing.T, dir, role, config string, env ...string) *proc {
 	apiPort := freePort(t)
 	p.api = fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 	args := []string{role, "--data", filepath.Join(dir, "data"), "--api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), "--watch-config", "200ms"}
-	if role == "server" {
-		// Each server gets its own Elasticsearch-compatible port.
+	if role == "server" || role == "store" {
+		// Each server or store gets its own Elasticsearch-compatible port.
 		p.es = fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 		args = append(args, "--es-address", strings.TrimPrefix(p.es, "http://"))
 	}
